@@ -1,0 +1,56 @@
+"""The `workstation` command. `workstation` alone starts the TUI on the paper exchange."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    from .ui.app import run_app  # Textual is imported only when the TUI is wanted
+
+    return run_app(config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workstation", description=__doc__)
+    parser.add_argument("--config", type=Path, help="config file (default: $WORKSTATION_CONFIG or the user config dir)")
+    parser.add_argument("--log", type=Path, help="write a debug log here (secrets are redacted)")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="start the workstation TUI (the default)")
+    run.set_defaults(func=_run)
+    for register in _registrars():
+        register(sub)
+    parser.set_defaults(func=_run)
+    return parser
+
+
+def _registrars():
+    """Sub-commands live next to what they drive; each module adds its own parser."""
+    from . import commands
+
+    return commands.REGISTRARS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.log:
+        logging.basicConfig(filename=args.log, level=logging.DEBUG,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"workstation: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

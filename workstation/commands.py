@@ -1,0 +1,19 @@
+"""Sub-commands other than `run`. Each entry registers one argparse sub-parser with `set_defaults(func=...)`.
+
+Kept in one list so `workstation --help` shows everything, while each command's code stays in
+its own module and is imported only when that command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+Registrar = Callable[[argparse._SubParsersAction], None]
+
+REGISTRARS: list[Registrar] = []
+
+
+def registrar(fn: Registrar) -> Registrar:
+    REGISTRARS.append(fn)
+    return fn

@@ -1,0 +1,252 @@
+"""The journal: an append-only SQLite event log, the durable truth the Desk rebuilds from.
+
+WAL mode; intents and fills are committed with synchronous=FULL so that an order the venue
+may have seen is on disk first. UNIQUE indexes make a second intent for one client order id,
+or a second fill for one (venue, trade id), impossible, not merely unlikely.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, Side
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL DEFAULT '',
+    venue TEXT,
+    client_order_id TEXT,
+    trade_id TEXT,
+    order_state TEXT,
+    payload TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_intent_per_order ON events(client_order_id) WHERE kind = 'intent';
+CREATE UNIQUE INDEX IF NOT EXISTS one_row_per_fill ON events(venue, trade_id) WHERE kind = 'fill';
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, seq);
+CREATE INDEX IF NOT EXISTS events_by_order ON events(client_order_id, seq);
+"""
+
+# Events whose loss would mean an order sent twice or a fill forgotten.
+DURABLE_KINDS = frozenset({"intent", "fill"})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"cannot journal {type(value).__name__}")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_default, separators=(",", ":"), sort_keys=True)
+
+
+def spec_to_dict(spec: OrderSpec) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}
+
+
+def spec_from_dict(data: dict[str, Any]) -> OrderSpec:
+    fields = dict(data)
+    for name in ("amount", "price", "trigger_price", "trailing_amount", "trailing_percent", "decision_mid"):
+        if fields.get(name) is not None:
+            fields[name] = Decimal(fields[name])
+    return OrderSpec(**fields)
+
+
+def order_to_dict(order: Order) -> dict[str, Any]:
+    return {
+        "spec": spec_to_dict(order.spec),
+        "client_order_id": order.client_order_id,
+        "status": order.status.value,
+        "venue_order_id": order.venue_order_id,
+        "filled": order.filled,
+        "cost": order.cost,
+        "fee": order.fee,
+        "fee_currency": order.fee_currency,
+        "trade_ids": order.trade_ids,
+        "wall_ms": order.wall_ms,
+        "mono_ns": order.mono_ns,
+        "approval_mid": order.approval_mid,
+        "arrival_mid": order.arrival_mid,
+        "reason": order.reason,
+        "errors": order.errors,
+        "external": order.external,
+        "cancel_requested": order.cancel_requested,
+    }
+
+
+def order_from_dict(data: dict[str, Any]) -> Order:
+    def d(key: str) -> Decimal | None:
+        return None if data.get(key) is None else Decimal(data[key])
+
+    return Order(
+        spec=spec_from_dict(data["spec"]),
+        client_order_id=data["client_order_id"],
+        status=OrderStatus(data["status"]),
+        venue_order_id=data.get("venue_order_id"),
+        filled=d("filled") or Decimal(0),
+        cost=d("cost") or Decimal(0),
+        fee=d("fee") or Decimal(0),
+        fee_currency=data.get("fee_currency", ""),
+        trade_ids=set(data.get("trade_ids", [])),
+        wall_ms={k: int(v) for k, v in data.get("wall_ms", {}).items()},
+        mono_ns={k: int(v) for k, v in data.get("mono_ns", {}).items()},
+        approval_mid=d("approval_mid"),
+        arrival_mid=d("arrival_mid"),
+        reason=data.get("reason", ""),
+        errors=list(data.get("errors", [])),
+        external=bool(data.get("external", False)),
+        cancel_requested=bool(data.get("cancel_requested", False)),
+    )
+
+
+def fill_to_dict(fill: Fill) -> dict[str, Any]:
+    return {name: getattr(fill, name) for name in fill.__dataclass_fields__}
+
+
+def fill_from_dict(data: dict[str, Any]) -> Fill:
+    fields = dict(data)
+    fields["price"], fields["amount"], fields["fee"] = (Decimal(fields[k]) for k in ("price", "amount", "fee"))
+    fields["side"] = Side(fields["side"])
+    return Fill(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    ts_ms: int
+    kind: str
+    actor: str
+    venue: str | None
+    client_order_id: str | None
+    trade_id: str | None
+    order_state: dict[str, Any] | None
+    payload: dict[str, Any]
+
+
+class DuplicateIntent(Exception):
+    """A second intent for one client order id: the order would be sent twice. Refused by the database."""
+
+
+class Journal:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key='instance'").fetchone()
+        if row is None:
+            # A random tag per journal keeps two journals' client order ids apart on one account.
+            self._db.execute("INSERT INTO meta VALUES ('instance', ?)", (secrets.token_hex(4),))
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self.instance = self._db.execute("SELECT value FROM meta WHERE key='instance'").fetchone()[0]
+        row = self._db.execute("SELECT value FROM meta WHERE key='order_seq'").fetchone()
+        self._order_seq = int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- ids ---------------------------------------------------------------------------------
+    def next_client_order_id(self) -> str:
+        """Unique and never reused: the counter is committed before the id is handed out.
+
+        Alphanumeric and 18 characters, which fits every venue's format (OKX allows 32 alnum).
+        """
+        self._order_seq += 1
+        self._db.execute("INSERT INTO meta VALUES ('order_seq', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                         (str(self._order_seq),))
+        return f"ws{self.instance}{self._order_seq:08d}"
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, kind: str, *, actor: str = "", venue: str | None = None, order: Order | None = None,
+               fill: Fill | None = None, payload: dict[str, Any] | None = None, ts_ms: int | None = None) -> int:
+        """Append one event and commit it. Intents and fills are fsync'd (synchronous=FULL)."""
+        durable = kind in DURABLE_KINDS
+        body = dict(payload or {})
+        if fill is not None:
+            body["fill"] = fill_to_dict(fill)
+        try:
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
+            cur = self._db.execute(
+                "INSERT INTO events(ts_ms, kind, actor, venue, client_order_id, trade_id, order_state, payload) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    ts_ms if ts_ms is not None else int(time.time() * 1000),
+                    kind,
+                    actor,
+                    venue or (order.venue if order else fill.venue if fill else None),
+                    order.client_order_id if order else (fill.client_order_id if fill else None),
+                    fill.trade_id if fill else None,
+                    dumps(order_to_dict(order)) if order else None,
+                    dumps(body),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if kind == "intent":
+                raise DuplicateIntent(f"an intent for {order.client_order_id if order else '?'} is already journaled") from exc
+            raise
+        finally:
+            if durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+        return int(cur.lastrowid)
+
+    def has_fill(self, venue: str, trade_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM events WHERE kind='fill' AND venue=? AND trade_id=?",
+                                (venue, trade_id)).fetchone() is not None
+
+    # -- reading -------------------------------------------------------------------------------
+    def events(self, kinds: tuple[str, ...] | None = None, since_ms: int | None = None,
+               client_order_id: str | None = None) -> Iterator[Event]:
+        sql = "SELECT seq, ts_ms, kind, actor, venue, client_order_id, trade_id, order_state, payload FROM events"
+        where, args = [], []
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            args.extend(kinds)
+        if since_ms is not None:
+            where.append("ts_ms >= ?")
+            args.append(since_ms)
+        if client_order_id is not None:
+            where.append("client_order_id = ?")
+            args.append(client_order_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        for row in self._db.execute(sql + " ORDER BY seq", args):
+            yield Event(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                        json.loads(row[7]) if row[7] else None, json.loads(row[8]))
+
+    def replay(self) -> tuple[dict[str, Order], dict[tuple[str, str], Fill]]:
+        """Orders (each at its latest journaled state) and every fill, in journal order."""
+        orders: dict[str, Order] = {}
+        fills: dict[tuple[str, str], Fill] = {}
+        for event in self.events():
+            if event.order_state is not None and event.client_order_id:
+                orders[event.client_order_id] = order_from_dict(event.order_state)
+            if event.kind == "fill":
+                fill = fill_from_dict(event.payload["fill"])
+                fills[fill.key] = fill
+        return orders, fills
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM events WHERE kind=?", (kind,)).fetchone()[0]

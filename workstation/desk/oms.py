@@ -1,0 +1,185 @@
+"""Order bookkeeping: every change to an order, a fill or a position goes through here.
+
+Each change is journaled first and published second, so that what the trader sees is never
+ahead of what survives a crash. An illegal transition is refused, counted and surfaced.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from ..domain.execution import Execution
+from ..domain.orders import Fill, IllegalTransition, Order, OrderStatus, can_transition
+from ..domain.positions import Position
+from ..domain.reports import OrderReport
+from .clock import Clock
+from .events import EventBus, ExecutionRecorded, FillRecorded, OrderChanged, PositionsChanged, RiskAlert
+from .journal import Journal
+
+log = logging.getLogger(__name__)
+
+# The venue's word beats ours, except that a stale report must never move an order backwards.
+_RANK = {
+    OrderStatus.NEW: 0, OrderStatus.IN_DOUBT: 0, OrderStatus.LOST: 0, OrderStatus.OPEN: 1,
+    OrderStatus.PARTIALLY_FILLED: 2, OrderStatus.CANCELED: 3, OrderStatus.EXPIRED: 3, OrderStatus.REJECTED: 3,
+    OrderStatus.FILLED: 4,
+}
+
+
+class Ledger:
+    def __init__(self, journal: Journal, bus: EventBus, clock: Clock):
+        self.journal, self.bus, self.clock = journal, bus, clock
+        self.orders: dict[str, Order] = {}
+        self.by_venue_id: dict[tuple[str, str], str] = {}
+        self.fills: dict[tuple[str, str], Fill] = {}
+        self.positions: dict[tuple[str, str], Position] = {}
+        self.executions: dict[str, Execution] = {}
+        self.unmatched_fills: dict[tuple[str, str], Fill] = {}  # fills whose order we do not know (yet)
+        self.illegal_transitions = 0
+        self.fills_needed: set[tuple[str, str]] = set()  # (venue, symbol): the venue reports more filled than we hold
+
+    # -- loading ---------------------------------------------------------------------------------
+    def load(self, orders: dict[str, Order], fills: dict[tuple[str, str], Fill]) -> None:
+        self.orders = dict(orders)
+        for order in self.orders.values():
+            if order.venue_order_id:
+                self.by_venue_id[(order.venue, order.venue_order_id)] = order.client_order_id
+        self.fills = dict(fills)
+        for fill in sorted(fills.values(), key=lambda f: (f.timestamp_ms, f.trade_id)):
+            key = (fill.venue, fill.symbol)
+            self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+            if not fill.client_order_id or fill.client_order_id not in self.orders:
+                self.unmatched_fills[fill.key] = fill
+        for order in self.orders.values():
+            if order.status.is_terminal and "sent" in order.wall_ms:
+                self.executions[order.client_order_id] = Execution.from_order(order)
+
+    # -- orders ----------------------------------------------------------------------------------
+    def add(self, order: Order, kind: str, actor: str, payload: dict | None = None) -> None:
+        self.orders[order.client_order_id] = order
+        self.journal.append(kind, actor=actor, order=order, payload=payload)
+        self.bus.publish(OrderChanged(order))
+
+    def find(self, venue: str, client_order_id: str | None, venue_order_id: str | None) -> Order | None:
+        if client_order_id and client_order_id in self.orders:
+            return self.orders[client_order_id]
+        if venue_order_id:
+            cid = self.by_venue_id.get((venue, venue_order_id))
+            if cid:
+                return self.orders.get(cid)
+        return None
+
+    def set_venue_id(self, order: Order, venue_order_id: str | None) -> None:
+        if venue_order_id and order.venue_order_id != venue_order_id:
+            order.venue_order_id = venue_order_id
+            self.by_venue_id[(order.venue, venue_order_id)] = order.client_order_id
+
+    def move(self, order: Order, new: OrderStatus, kind: str, actor: str = "desk", reason: str = "",
+             payload: dict | None = None) -> bool:
+        """Transition, journal, publish. Returns False when nothing changed or the move was illegal."""
+        previous = order.status
+        if new == previous:
+            return False
+        if not can_transition(previous, new):
+            self.illegal_transitions += 1
+            err = IllegalTransition(order.client_order_id, previous, new)
+            log.warning("%s", err)
+            self.journal.append("illegal_transition", actor=actor, order=order,
+                                payload={"from": previous.value, "to": new.value, "via": kind})
+            self.bus.publish(RiskAlert(str(err), "error", order.client_order_id))
+            return False
+        order.transition(new)
+        if reason:
+            order.reason = reason
+        self._stamp_done(order)
+        self.journal.append(kind, actor=actor, order=order, payload=payload)
+        self.bus.publish(OrderChanged(order, previous.value))
+        self._maybe_execution(order)
+        return True
+
+    def touch(self, order: Order, kind: str, actor: str = "desk", payload: dict | None = None) -> None:
+        """Journal and publish a change that is not a status move (venue id, cancel request, error)."""
+        self.journal.append(kind, actor=actor, order=order, payload=payload)
+        self.bus.publish(OrderChanged(order))
+
+    def _stamp_done(self, order: Order) -> None:
+        if order.status.is_terminal and "sent" in order.wall_ms:
+            order.stamp("done", self.clock.wall_ms(), self.clock.mono_ns())
+
+    def _maybe_execution(self, order: Order) -> None:
+        if order.status.is_terminal and "sent" in order.wall_ms:
+            execution = Execution.from_order(order)
+            self.executions[order.client_order_id] = execution
+            self.journal.append("execution", order=order, payload={"execution": execution.as_record()})
+            self.bus.publish(ExecutionRecorded(execution))
+
+    def apply_report(self, order: Order, report: OrderReport, kind: str = "report") -> None:
+        """Bring an order in line with what the venue says about it."""
+        self.set_venue_id(order, report.venue_order_id)
+        if report.filled is not None and report.filled > order.filled:
+            self.fills_needed.add((order.venue, order.symbol))  # the fills themselves come from trades
+        target = report.status
+        if target is OrderStatus.FILLED and order.filled < order.amount:
+            # The venue says done; our fills lag. Stay partially filled until the trades arrive.
+            target = OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN
+        if target is OrderStatus.PARTIALLY_FILLED and not order.filled:
+            target = OrderStatus.OPEN
+        current = order.status
+        if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST) or _RANK.get(target, 0) > _RANK.get(current, 0):
+            if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST, OrderStatus.NEW) and "acked" not in order.wall_ms:
+                order.stamp("acked", self.clock.wall_ms(), self.clock.mono_ns())
+            self.move(order, target, kind, payload={"venue_status": report.raw_status,
+                                                    "venue_filled": report.filled})
+
+    # -- fills -----------------------------------------------------------------------------------
+    def record_fill(self, fill: Fill) -> bool:
+        """Count a fill once per (venue, trade id). Returns False for one we already hold."""
+        if fill.key in self.fills:
+            return False
+        order = self.find(fill.venue, fill.client_order_id, fill.venue_order_id)
+        if order is not None and fill.client_order_id != order.client_order_id:
+            fill = Fill(**{**{k: getattr(fill, k) for k in fill.__dataclass_fields__},
+                           "client_order_id": order.client_order_id})
+        if order is not None and fill.amount + order.filled > order.amount:
+            log.error("fill %s would overfill %s: kept unmatched", fill.trade_id, order.client_order_id)
+            self.bus.publish(RiskAlert(f"fill {fill.trade_id} exceeds order {order.client_order_id}", "error"))
+            order = None
+        self.fills[fill.key] = fill
+        key = (fill.venue, fill.symbol)
+        self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+        if order is None:
+            self.unmatched_fills[fill.key] = fill
+            self.journal.append("fill", fill=fill, payload={"unmatched": True})
+        else:
+            previous = order.status
+            now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
+            order.stamp("first_fill", now_wall, now_mono)
+            if "acked" not in order.wall_ms:
+                order.stamp("acked", now_wall, now_mono)  # a fill is the strongest ack there is
+            order.apply_fill(fill)
+            self._stamp_done(order)
+            self.journal.append("fill", fill=fill, order=order)
+            self.bus.publish(OrderChanged(order, previous.value))
+            if order.status.is_terminal:
+                self._maybe_execution(order)
+        self.bus.publish(FillRecorded(fill))
+        self.bus.publish(PositionsChanged(*key))
+        return True
+
+    def adopt_unmatched(self, order: Order) -> None:
+        """Fills that arrived before their order was known (adopted or recovered): give them to it."""
+        for key, fill in list(self.unmatched_fills.items()):
+            if fill.client_order_id == order.client_order_id or (
+                    fill.venue_order_id and fill.venue_order_id == order.venue_order_id and fill.venue == order.venue):
+                if fill.trade_id not in order.trade_ids and order.filled + fill.amount <= order.amount:
+                    order.apply_fill(fill)
+                del self.unmatched_fills[key]
+
+    # -- views -----------------------------------------------------------------------------------
+    def working(self, venue: str | None = None) -> list[Order]:
+        return [o for o in self.orders.values() if o.status.is_working and (venue is None or o.venue == venue)]
+
+    def filled_total(self, venue: str, symbol: str) -> Decimal:
+        pos = self.positions.get((venue, symbol))
+        return pos.size if pos else Decimal(0)

@@ -1,0 +1,66 @@
+"""Decimal helpers: the only way numbers enter the domain.
+
+Floats never reach the domain layer. Values from a venue are converted at the
+boundary with ``Decimal(str(x))``; inside, everything is built from strings.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+BPS = Decimal("10000")
+
+
+def dec(value: object) -> Decimal:
+    """A Decimal from a str, int or Decimal. Floats are refused: they are not money."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            out = Decimal(value.strip().replace("_", ""))
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        if not out.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return out
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} refused: build money from strings, e.g. dec('{value}')")
+    raise TypeError(f"{type(value).__name__} is not a number")
+
+
+def from_venue(value: object) -> Decimal | None:
+    """The venue boundary: ccxt gives floats, strings or None. None stays unknown, never 0."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """Round down to a multiple of step (amounts: never more than asked)."""
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    if step <= 0:
+        return True
+    return (value / step) == (value / step).to_integral_value()
+
+
+def bps(numerator: Decimal, denominator: Decimal) -> Decimal:
+    return numerator / denominator * BPS if denominator else ZERO

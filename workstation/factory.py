@@ -1,0 +1,62 @@
+"""Builds a Desk from a Config: the paper exchange by default, plus any configured ccxt venues."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from .config import Config
+from .desk.desk import Desk, DeskSettings
+from .desk.journal import Journal
+from .desk.risk import RiskGate, RiskLimits
+from .venues.ccxt_venue import ExchangeVenue
+
+PAPER = "paper"
+
+
+def risk_gate(config: Config) -> RiskGate:
+    risk = config.risk
+    default = RiskLimits(max_order_notional=risk.max_order_notional, max_order_amount=risk.max_order_amount,
+                         max_open_orders=risk.max_open_orders, price_collar_pct=risk.price_collar_pct,
+                         stale_book_ms=risk.stale_book_ms)
+    per_symbol = {}
+    venue_names = [PAPER] + [v.name for v in config.venues]
+    for symbol, overrides in risk.symbols.items():
+        limits = replace(default, **overrides)
+        for venue in venue_names:
+            per_symbol[(venue, symbol)] = limits
+    return RiskGate(default_limits=default, per_symbol=per_symbol)
+
+
+def paper_venue(config: Config, *, realtime: bool = True) -> ExchangeVenue:
+    from .venues.paper.exchange import LatencyModel, PaperExchange
+
+    paper = config.paper
+    latency = LatencyModel(median_ms=paper.latency_ms, sigma=paper.latency_sigma) if paper.latency_ms > 0 else None
+    exchange = PaperExchange(
+        seed=paper.seed, latency=latency, faults=dict(paper.faults),
+        balances={k: str(v) for k, v in paper.balances.items()} or None,
+        start_ms=int(time.time() * 1000) if realtime else None, speed=paper.speed)
+    return ExchangeVenue(PAPER, exchange, environment="paper", rate_capacity=1200)
+
+
+def build_venues(config: Config) -> dict[str, ExchangeVenue]:
+    venues: dict[str, ExchangeVenue] = {}
+    if config.paper.enabled:
+        venues[PAPER] = paper_venue(config)
+    if config.venues:
+        from .venues.connect import ccxt_venue  # imported lazily: ccxt.pro takes a while to import
+
+        for vc in config.venues:
+            venues[vc.name] = ccxt_venue(vc)
+    return venues
+
+
+def build_desk(config: Config, venues: dict[str, ExchangeVenue] | None = None, journal: Journal | None = None) -> Desk:
+    venues = venues if venues is not None else build_venues(config)
+    symbols = {PAPER: list(config.symbols)} if PAPER in venues else {}
+    for vc in config.venues:
+        if vc.symbols:
+            symbols[vc.name] = list(vc.symbols)
+    return Desk(venues, journal or Journal(config.journal_path), gate=risk_gate(config),
+                settings=DeskSettings(refresh_interval_s=config.refresh_interval_s), symbols=symbols)
