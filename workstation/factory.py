@@ -32,7 +32,7 @@ def paper_venue(config: Config, *, realtime: bool = True) -> ExchangeVenue:
     from .venues.paper.exchange import LatencyModel, PaperExchange
 
     paper = config.paper
-    latency = LatencyModel(median_ms=paper.latency_ms, sigma=paper.latency_sigma) if paper.latency_ms > 0 else None
+    latency = LatencyModel(median_ms=paper.latency_ms, sigma=paper.latency_sigma, seed=paper.seed) if paper.latency_ms > 0 else None
     exchange = PaperExchange(
         seed=paper.seed, latency=latency, faults=dict(paper.faults),
         balances={k: str(v) for k, v in paper.balances.items()} or None,

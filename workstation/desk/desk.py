@@ -98,12 +98,37 @@ class Desk:
             for order in self.ledger.orders.values():
                 if order.venue == name and order.venue_order_id:
                     venue.remember(order.venue_order_id, order.client_order_id)
-            symbols = self.watch_symbols.get(name) or list(markets)[:4]
-            self.watch_symbols[name] = symbols
-            for symbol in symbols:
-                await self._store_book(name, await venue.fetch_book(symbol, self.settings.book_depth))
+            unknown = [s for s in self.watch_symbols.get(name, []) if s not in markets]
+            if unknown:
+                raise DeskError(f"{name} has no market {', '.join(unknown)}: known symbols include "
+                                f"{', '.join(list(markets)[:8])}")
+            self.watch_symbols[name] = self.watch_symbols.get(name) or list(markets)[:4]
+        await self.sync_books()
         await self.refresh()
+        await self._recover_unacked()
         self.ready = True
+
+    async def _recover_unacked(self) -> None:
+        """Intents from a previous run that never got an answer: look each up by client order id.
+
+        Found ones take the venue's state; the rest go IN_DOUBT and are resolved (or declared lost)
+        within the grace period. None is ever sent again.
+        """
+        found, missing = [], []
+        for order in list(self.ledger.orders.values()):
+            if order.status not in (OrderStatus.NEW, OrderStatus.IN_DOUBT) or order.client_order_id in self._resolving:
+                continue
+            if await self._resolve_now(order):
+                found.append(order.client_order_id)
+                continue
+            missing.append(order.client_order_id)
+            if order.status is OrderStatus.NEW:
+                self.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", payload={"why": "no answer before restart"})
+            self._resolve_later(order)
+        if found or missing:
+            self.journal.append("recovery", actor="desk", payload={"found": found, "not_found_yet": missing})
+            self.bus.publish(RiskAlert(f"recovered {len(found)} unacknowledged order(s) from the venue; "
+                                       f"{len(missing)} not found yet (looking up, never re-sent)", "warning"))
 
     async def start(self) -> None:
         """Connect, then keep books, orders and fills live until stop()."""
@@ -206,6 +231,12 @@ class Desk:
                 raise
             except Exception:
                 log.exception("refresh failed")
+
+    async def sync_books(self) -> None:
+        """Snapshot every watched book by REST: start-up, stream outages, and headless scripts."""
+        for name, venue in self.venues.items():
+            for symbol in self.watch_symbols.get(name, []):
+                await self._store_book(name, await venue.fetch_book(symbol, self.settings.book_depth))
 
     async def refresh(self) -> None:
         """Fetch the account from every venue and reconcile it with the Desk."""
@@ -366,7 +397,7 @@ class Desk:
             if order.status is OrderStatus.NEW:
                 self.ledger.move(order, OrderStatus.OPEN, "ack")
             if report.filled and report.filled > order.filled:
-                self._spawn(self._fetch_fills(order.venue, order.symbol))
+                await self._fetch_fills(order.venue, order.symbol)  # after the wire: not on the send path
             return
 
     async def cancel(self, client_order_id: str, actor: str = "human") -> Order:
