@@ -59,4 +59,7 @@ def build_desk(config: Config, venues: dict[str, ExchangeVenue] | None = None, j
         if vc.symbols:
             symbols[vc.name] = list(vc.symbols)
     return Desk(venues, journal or Journal(config.journal_path), gate=risk_gate(config),
-                settings=DeskSettings(refresh_interval_s=config.refresh_interval_s), symbols=symbols)
+                settings=DeskSettings(refresh_interval_s=config.refresh_interval_s,
+                                      proposal_expiry_s=config.copilot.proposal_expiry_s,
+                                      price_tolerance_bps=config.copilot.price_tolerance_bps),
+                symbols=symbols)

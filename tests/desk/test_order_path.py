@@ -122,3 +122,29 @@ async def test_reject_is_journaled_with_the_reason(desk):
     assert declined.status is S.DECLINED
     rows = list(desk.journal.events(kinds=("declined",)))
     assert rows[-1].actor == "human" and rows[-1].payload["reason"] == "too big for now"
+
+
+async def test_edit_then_approve_is_journaled_with_the_proposal(desk):
+    order = desk.stage(spec(amount=D("0.1")))
+    done = await desk.approve(order.client_order_id, edits={"amount": D("0.05")})
+    assert done.filled == D("0.05")
+    edited = list(desk.journal.events(kinds=("edited",), client_order_id=order.client_order_id))
+    assert edited[0].payload == {"before": {"amount": "0.1"}, "after": {"amount": "0.05"}}
+
+
+async def test_a_stale_copilot_proposal_cannot_be_approved(desk):
+    from workstation.domain.orders import Origin
+    ex = desk.venues["paper"].exchange
+    old = desk.stage(spec(origin=Origin.COPILOT, rationale="test"))
+    desk.ledger.orders[old.client_order_id].wall_ms["staged"] -= 10 * 60 * 1000  # staged ten minutes ago
+    with pytest.raises(DeskError, match="old"):
+        await desk.approve(old.client_order_id)
+    assert desk.order(old.client_order_id).status is S.EXPIRED
+
+    moved = desk.stage(spec(origin=Origin.COPILOT, rationale="test"))
+    ex.set_mid("BTC/USDT", desk.book("paper", "BTC/USDT").mid * D("1.02"))
+    await desk.sync_books()
+    with pytest.raises(DeskError, match="moved"):
+        await desk.approve(moved.client_order_id)
+    assert desk.order(moved.client_order_id).status is S.DENIED
+    assert await ex.fetch_my_trades() == []

@@ -59,6 +59,8 @@ class DeskSettings:
     in_doubt_poll_s: float = 0.5
     send_retries: int = 2  # only for refusals that prove nothing was placed (429, maintenance)
     book_depth: int = 25
+    proposal_expiry_s: float = 120.0  # a copilot proposal older than this must be re-staged
+    price_tolerance_bps: Decimal = Decimal("50")  # ... and so must one whose market moved more than this
 
 
 class Desk:
@@ -351,11 +353,28 @@ class Desk:
             raise DeskError(f"order {client_order_id} is {order.status.value}, not waiting for approval")
         return order
 
-    async def approve(self, client_order_id: str, actor: str = "human") -> Order:
-        """A human's approval: check again on fresh data, journal the intent durably, then send."""
+    async def approve(self, client_order_id: str, actor: str = "human", edits: dict[str, Any] | None = None) -> Order:
+        """A human's approval: check again on fresh data, journal the intent durably, then send.
+
+        ``edits`` (amount, price, trigger_price) change the order before it goes: edit-then-approve.
+        """
         if not self.ready:
             raise DeskError("the desk has not reconciled with the venues yet: wait for the first refresh")
         order = self._pending(client_order_id)
+        if edits:
+            allowed = {"amount", "price", "trigger_price", "time_in_force", "post_only", "reduce_only"}
+            unknown = set(edits) - allowed
+            if unknown:
+                raise DeskError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(sorted(allowed))}")
+            before = order.spec
+            order.spec = before.with_changes(**edits)
+            self.ledger.touch(order, "edited", actor, {"before": {k: getattr(before, k) for k in edits},
+                                                       "after": dict(edits)})
+        stale = self._stale_proposal(order)
+        if stale:
+            self.ledger.move(order, OrderStatus.EXPIRED if "old" in stale else OrderStatus.DENIED,
+                             "expired" if "old" in stale else "denied", actor, stale, payload={"at": "approval"})
+            raise DeskError(stale)
         problems = self.check(order.spec)
         if problems:
             self.ledger.move(order, OrderStatus.DENIED, "denied", actor, "; ".join(map(str, problems)),
@@ -366,6 +385,22 @@ class Desk:
         self.journal.append("approved", actor=actor, order=order)
         await self._send(order, actor)
         return copy.copy(order)
+
+    def _stale_proposal(self, order: Order) -> str | None:
+        """A copilot proposal is approved as proposed or not at all: too old, or the market moved, means re-stage."""
+        if order.spec.origin is not Origin.COPILOT:
+            return None
+        age_s = (self.clock.wall_ms() - order.wall_ms.get("staged", self.clock.wall_ms())) / 1000
+        if age_s > self.settings.proposal_expiry_s:
+            return (f"proposal is {age_s:.0f}s old (expiry {self.settings.proposal_expiry_s:.0f}s): "
+                    f"ask the copilot again or stage it yourself")
+        then, now = order.spec.decision_mid, self.mark(order.venue, order.symbol)
+        if then and now:
+            moved = abs(now - then) / then * 10000
+            if moved > self.settings.price_tolerance_bps:
+                return (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
+                        f"{self.settings.price_tolerance_bps} bps): re-stage at today's price")
+        return None
 
     async def _send(self, order: Order, actor: str) -> None:
         venue = self.venues[order.venue]
