@@ -10,8 +10,24 @@ from pathlib import Path
 from .config import ConfigError, load
 
 
+def confirm_live(config, ask=input, interactive: bool | None = None) -> bool:
+    """LIVE money needs a deliberate yes at start, unless the config says confirm_live = true for that venue."""
+    live = [v.name for v in config.venues if v.environment == "live" and not v.confirm_live]
+    if not live:
+        return True
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    if not interactive:
+        print(f"workstation: {', '.join(live)} trade(s) LIVE money; start from a terminal to confirm, "
+              f"or set confirm_live = true for the venue", file=sys.stderr)
+        return False
+    print(f"\n  LIVE TRADING on {', '.join(live)}: real orders, real money.\n")
+    return ask("  Type LIVE to continue: ").strip() == "LIVE"
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load(args.config)
+    if not confirm_live(config):
+        return 1
     from .ui.app import run_app  # Textual is imported only when the TUI is wanted
 
     return run_app(config)

@@ -1,0 +1,111 @@
+"""From a [venues.NAME] config table to a connected-ready ExchangeVenue over ccxt.pro.
+
+Environments are explicit: testnet only where ccxt knows the exchange's test URL, demo only
+where the exchange has a demo-trading mode, and anything else refused with the list of
+exchanges that do have one. Keys come from the keyring (credentials.py), never from config.
+"""
+
+from __future__ import annotations
+
+import difflib
+import urllib.parse
+from functools import lru_cache
+from typing import Any
+
+import ccxt
+import ccxt.pro
+
+from .. import credentials
+from ..config import VenueConfig
+from .ccxt_venue import ExchangeVenue
+
+DEMO_EXCHANGES = ("binance", "binanceusdm", "binancecoinm", "bybit")
+
+
+class VenueSetupError(Exception):
+    """A venue that cannot be set up as configured; the message says what to change."""
+
+
+def exchange_class(exchange_id: str) -> type:
+    cls = getattr(ccxt.pro, exchange_id, None)
+    if cls is None or exchange_id not in ccxt.pro.exchanges:
+        cls = getattr(ccxt.async_support, exchange_id, None) if exchange_id in ccxt.exchanges else None
+    if cls is None:
+        close = difflib.get_close_matches(exchange_id, ccxt.exchanges, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see ccxt.exchanges for the ids"
+        raise VenueSetupError(f"unknown exchange id {exchange_id!r}{hint}")
+    return cls
+
+
+@lru_cache(maxsize=1)
+def exchanges_with_testnet() -> tuple[str, ...]:
+    """Computed only on the error path: it instantiates every exchange class once."""
+    out = []
+    for exchange_id in ccxt.exchanges:
+        try:
+            urls = getattr(ccxt, exchange_id)().urls
+        except Exception:  # noqa: BLE001 - an exchange that cannot be built has no testnet for us
+            continue
+        if urls.get("test"):
+            out.append(exchange_id)
+    return tuple(out)
+
+
+def _rebase(urls: Any, base: str) -> Any:
+    """Keep each URL's path, swap scheme and host: proxies and regional endpoints."""
+    if isinstance(urls, str):
+        parts = urllib.parse.urlsplit(urls)
+        target = urllib.parse.urlsplit(base)
+        return urllib.parse.urlunsplit((target.scheme, target.netloc, target.path.rstrip("/") + parts.path,
+                                        parts.query, parts.fragment))
+    if isinstance(urls, dict):
+        return {k: _rebase(v, base) for k, v in urls.items()}
+    return urls
+
+
+def _is_ws(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("ws://", "wss://"))
+
+
+def apply_endpoint_overrides(exchange: Any, rest_url: str | None, ws_url: str | None) -> None:
+    api = exchange.urls.get("api")
+    if not isinstance(api, dict):
+        return
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if _is_ws(node):
+            return _rebase(node, ws_url) if ws_url else node
+        if isinstance(node, str):
+            return _rebase(node, rest_url) if rest_url else node
+        return node
+
+    exchange.urls["api"] = walk(api)
+
+
+def build_exchange(vc: VenueConfig, creds: credentials.Credentials | None = None) -> Any:
+    cls = exchange_class(vc.exchange)
+    creds = creds if creds is not None else credentials.load(vc.name, vc.account)
+    options = dict(vc.options)
+    exchange = cls({**creds.ccxt_config(), "enableRateLimit": True, "timeout": 10_000, "options": options})
+    if vc.environment == "testnet":
+        if not exchange.urls.get("test"):
+            raise VenueSetupError(
+                f"{vc.exchange} has no testnet in ccxt (sandbox mode needs one); exchanges that do: "
+                f"{', '.join(exchanges_with_testnet())}; for binance or bybit you can also use environment = \"demo\"")
+        exchange.set_sandbox_mode(True)  # before load_markets, or markets load from the live API
+    elif vc.environment == "demo":
+        urls = exchange.urls
+        if not (hasattr(exchange, "enable_demo_trading") and (urls.get("demo") or urls.get("demotrading"))):
+            raise VenueSetupError(f"{vc.exchange} has no demo-trading mode in ccxt; exchanges with one: "
+                                  f"{', '.join(DEMO_EXCHANGES)}; use environment = \"testnet\" where there is a test URL")
+        exchange.enable_demo_trading(True)
+    apply_endpoint_overrides(exchange, vc.rest_url, vc.ws_url)
+    return exchange
+
+
+def ccxt_venue(vc: VenueConfig, creds: credentials.Credentials | None = None) -> ExchangeVenue:
+    exchange = build_exchange(vc, creds)
+    per_minute = int(60_000 / max(float(getattr(exchange, "rateLimit", 50) or 50), 1.0))
+    return ExchangeVenue(vc.name, exchange, environment=vc.environment, account=vc.account, rate_capacity=per_minute)
