@@ -17,3 +17,8 @@ REGISTRARS: list[Registrar] = []
 def registrar(fn: Registrar) -> Registrar:
     REGISTRARS.append(fn)
     return fn
+from . import export  # noqa: E402,F401  (registers `workstation export`)
+from . import keys_cmd  # noqa: E402,F401
+
+from . import soak as _soak  # noqa: E402,F401  (registers `workstation soak`)
+from .ui import screenshots as _ui_screenshots  # noqa: E402,F401  (registers `workstation screenshots`)
