@@ -21,6 +21,16 @@ FAULTS = ("timeout_after_accept", "rate_limit", "server_error", "drop_fill_messa
 SECRET_KEYS = ("api_key", "apikey", "secret", "password", "passphrase", "private_key", "token")
 
 
+# Every risk limit a config may set: (kind, minimum). The same names as desk.risk.RiskLimits.
+RISK_KEYS: dict[str, tuple[str, Any]] = {
+    "max_order_notional": ("decimal", 0), "max_order_amount": ("decimal", 0), "max_open_orders": ("int", 1),
+    "price_collar_pct": ("decimal", 0), "trigger_collar_pct": ("decimal", 0), "stale_book_ms": ("int", 100),
+    "max_spread_bps": ("decimal", 0), "max_position_notional": ("decimal", 0), "daily_loss_limit": ("decimal", 0),
+    "max_margin_pct": ("decimal", 0), "max_leverage": ("decimal", 0), "duplicate_window_s": ("float", 0.0),
+    "orders_per_s": ("int", 1), "cancels_per_s": ("int", 1),
+}
+
+
 class ConfigError(Exception):
     """One clear line: file, key, expected, found."""
 
@@ -56,7 +66,17 @@ class RiskConfig:
     max_open_orders: int = 50
     price_collar_pct: Decimal = Decimal("5")
     stale_book_ms: int = 5000
-    symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trigger_collar_pct: Decimal = Decimal("25")
+    max_spread_bps: Decimal = Decimal("500")
+    max_position_notional: Decimal = Decimal("50000")
+    daily_loss_limit: Decimal = Decimal("2500")
+    max_margin_pct: Decimal = Decimal("30")
+    max_leverage: Decimal = Decimal("5")
+    duplicate_window_s: float = 5.0
+    orders_per_s: int = 10
+    cancels_per_s: int = 20
+    symbols: dict[str, dict[str, Any]] = field(default_factory=dict)  # symbol -> overrides, on every venue
+    venues: dict[str, dict[str, Any]] = field(default_factory=dict)  # venue -> overrides, "symbols" -> per symbol
 
 
 @dataclass(frozen=True)
@@ -208,19 +228,39 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     kwargs["venues"] = tuple(venues)
 
     risk = r.table(data.get("risk", {}), "[risk]")
-    r.only(risk, {"max_order_notional", "max_order_amount", "max_open_orders", "price_collar_pct", "stale_book_ms", "symbols"}, "risk.")
+    r.only(risk, set(RISK_KEYS) | {"symbols", "venues"}, "risk.")
+
+    def limits(table: dict[str, Any], prefix: str) -> dict[str, Any]:
+        out = {}
+        for key, value in table.items():
+            kind, minimum = RISK_KEYS[key]
+            if kind == "decimal":
+                out[key] = r.decimal(value, prefix + key)
+                if key in ("max_leverage", "max_margin_pct", "daily_loss_limit") and out[key] <= 0:
+                    raise r.fail(prefix + key, "a number > 0 (a limit of 0 would block everything)", value)
+            elif kind == "int":
+                out[key] = r.integer(value, prefix + key, minimum)
+            else:
+                out[key] = r.number(value, prefix + key, minimum)
+        return out
+
     symbol_limits = {}
     for symbol, raw in r.table(risk.get("symbols", {}), "risk.symbols").items():
         table = r.table(raw, f"risk.symbols.{symbol}")
-        r.only(table, {"max_order_notional", "max_order_amount", "price_collar_pct"}, f"risk.symbols.{symbol}.")
-        symbol_limits[symbol] = {k: r.decimal(v, f"risk.symbols.{symbol}.{k}") for k, v in table.items()}
-    kwargs["risk"] = RiskConfig(
-        max_order_notional=r.decimal(risk.get("max_order_notional", "25000"), "risk.max_order_notional"),
-        max_order_amount=r.decimal(risk["max_order_amount"], "risk.max_order_amount") if "max_order_amount" in risk else None,
-        max_open_orders=r.integer(risk.get("max_open_orders", 50), "risk.max_open_orders", 1),
-        price_collar_pct=r.decimal(risk.get("price_collar_pct", "5"), "risk.price_collar_pct"),
-        stale_book_ms=r.integer(risk.get("stale_book_ms", 5000), "risk.stale_book_ms", 100),
-        symbols=symbol_limits)
+        r.only(table, set(RISK_KEYS), f"risk.symbols.{symbol}.")
+        symbol_limits[symbol] = limits(table, f"risk.symbols.{symbol}.")
+    venue_limits: dict[str, dict[str, Any]] = {}
+    for venue, raw in r.table(risk.get("venues", {}), "risk.venues").items():
+        table = dict(r.table(raw, f"risk.venues.{venue}"))
+        r.only(table, set(RISK_KEYS) | {"symbols"}, f"risk.venues.{venue}.")
+        per_symbol = {}
+        for symbol, sraw in r.table(table.pop("symbols", {}), f"risk.venues.{venue}.symbols").items():
+            stable = r.table(sraw, f"risk.venues.{venue}.symbols.{symbol}")
+            r.only(stable, set(RISK_KEYS), f"risk.venues.{venue}.symbols.{symbol}.")
+            per_symbol[symbol] = limits(stable, f"risk.venues.{venue}.symbols.{symbol}.")
+        venue_limits[venue] = {**limits(table, f"risk.venues.{venue}."), "symbols": per_symbol}
+    top = limits({k: v for k, v in risk.items() if k in RISK_KEYS}, "risk.")
+    kwargs["risk"] = RiskConfig(**top, symbols=symbol_limits, venues=venue_limits)
 
     cp = r.table(data.get("copilot", {}), "[copilot]")
     r.only(cp, {"kind", "base_url", "model", "auto_propose_s", "timeout_s", "proposal_expiry_s", "price_tolerance_bps"}, "copilot.")

@@ -15,16 +15,20 @@ PAPER = "paper"
 
 
 def risk_gate(config: Config) -> RiskGate:
+    """Limits by precedence: [risk.venues.V.symbols.S] > [risk.symbols.S] > [risk.venues.V] > [risk] > defaults."""
     risk = config.risk
-    default = RiskLimits(max_order_notional=risk.max_order_notional, max_order_amount=risk.max_order_amount,
-                         max_open_orders=risk.max_open_orders, price_collar_pct=risk.price_collar_pct,
-                         stale_book_ms=risk.stale_book_ms)
+    default = RiskLimits(**{name: getattr(risk, name) for name in RiskLimits.field_names()})
     per_symbol = {}
-    venue_names = [PAPER] + [v.name for v in config.venues]
-    for symbol, overrides in risk.symbols.items():
-        limits = replace(default, **overrides)
-        for venue in venue_names:
-            per_symbol[(venue, symbol)] = limits
+    venue_names = [PAPER] + [v.name for v in config.venues] + [v for v in risk.venues if v != PAPER]
+    for venue in dict.fromkeys(venue_names):
+        venue_table = dict(risk.venues.get(venue, {}))
+        venue_symbols = venue_table.pop("symbols", {})
+        venue_default = replace(default, **venue_table)
+        if venue_table:
+            per_symbol[(venue, "*")] = venue_default
+        for symbol in {*risk.symbols, *venue_symbols}:
+            per_symbol[(venue, symbol)] = replace(venue_default, **{**risk.symbols.get(symbol, {}),
+                                                                    **venue_symbols.get(symbol, {})})
     return RiskGate(default_limits=default, per_symbol=per_symbol)
 
 

@@ -38,10 +38,15 @@ class Ledger:
         self.unmatched_fills: dict[tuple[str, str], Fill] = {}  # fills whose order we do not know (yet)
         self.illegal_transitions = 0
         self.fills_needed: set[tuple[str, str]] = set()  # (venue, symbol): the venue reports more filled than we hold
+        self.in_doubt_since: dict[str, int] = {}  # client order id -> wall ms it went IN_DOUBT (grace runs from here)
+        # Orders that may be working: every path into a working status (add, move, a fill) registers the order,
+        # and working() prunes the ones that are not. Keeps working() O(working), not O(every order ever).
+        self._maybe_working: dict[str, Order] = {}
 
     # -- loading ---------------------------------------------------------------------------------
     def load(self, orders: dict[str, Order], fills: dict[tuple[str, str], Fill]) -> None:
         self.orders = dict(orders)
+        self._maybe_working = {cid: o for cid, o in self.orders.items() if o.status.is_working}
         for order in self.orders.values():
             if order.venue_order_id:
                 self.by_venue_id[(order.venue, order.venue_order_id)] = order.client_order_id
@@ -54,10 +59,13 @@ class Ledger:
         for order in self.orders.values():
             if order.status.is_terminal and "sent" in order.wall_ms:
                 self.executions[order.client_order_id] = Execution.from_order(order)
+            if order.status is OrderStatus.IN_DOUBT:  # a restart grants a fresh grace period
+                self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
 
     # -- orders ----------------------------------------------------------------------------------
     def add(self, order: Order, kind: str, actor: str, payload: dict | None = None) -> None:
         self.orders[order.client_order_id] = order
+        self._maybe_working[order.client_order_id] = order
         self.journal.append(kind, actor=actor, order=order, payload=payload)
         self.bus.publish(OrderChanged(order))
 
@@ -90,6 +98,11 @@ class Ledger:
             self.bus.publish(RiskAlert(str(err), "error", order.client_order_id))
             return False
         order.transition(new)
+        self._maybe_working[order.client_order_id] = order
+        if new is OrderStatus.IN_DOUBT:
+            self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
+        else:
+            self.in_doubt_since.pop(order.client_order_id, None)
         if reason:
             order.reason = reason
         self._stamp_done(order)
@@ -119,18 +132,43 @@ class Ledger:
         self.set_venue_id(order, report.venue_order_id)
         if report.filled is not None and report.filled > order.filled:
             self.fills_needed.add((order.venue, order.symbol))  # the fills themselves come from trades
+        if order.status in (OrderStatus.IN_DOUBT, OrderStatus.LOST):
+            self.sync_terms(order, report)  # a modify whose answer was lost may have been applied
+        current = order.status  # (syncing the terms may have given the order fills it refused before)
         target = report.status
         if target is OrderStatus.FILLED and order.filled < order.amount:
             # The venue says done; our fills lag. Stay partially filled until the trades arrive.
             target = OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN
         if target is OrderStatus.PARTIALLY_FILLED and not order.filled:
             target = OrderStatus.OPEN
-        current = order.status
+        if target is OrderStatus.OPEN and order.filled:
+            target = OrderStatus.PARTIALLY_FILLED  # our fills are the truth about what filled
         if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST) or _RANK.get(target, 0) > _RANK.get(current, 0):
             if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST, OrderStatus.NEW) and "acked" not in order.wall_ms:
                 order.stamp("acked", self.clock.wall_ms(), self.clock.mono_ns())
             self.move(order, target, kind, payload={"venue_status": report.raw_status,
                                                     "venue_filled": report.filled})
+
+    def sync_terms(self, order: Order, report: OrderReport) -> bool:
+        """The venue's amount and price win over ours (a modify that timed out may have been applied).
+
+        Only for a fresh, directed answer (a look-up, or an in-doubt order's report): a stale list must not
+        undo a modify. Fills once refused as overfills are given back to the order afterwards.
+        """
+        changes = {}
+        if report.amount is not None and report.amount > 0 and report.amount != order.spec.amount \
+                and report.amount >= order.filled:
+            changes["amount"] = report.amount
+        if report.price is not None and order.spec.type.has_limit_price and report.price > 0 \
+                and report.price != order.spec.price:
+            changes["price"] = report.price
+        if not changes:
+            return False
+        before = {k: getattr(order.spec, k) for k in changes}
+        order.spec = order.spec.with_changes(**changes)
+        self.adopt_unmatched(order)
+        self.touch(order, "terms_synced", payload={"before": before, "after": changes})
+        return True
 
     # -- fills -----------------------------------------------------------------------------------
     def record_fill(self, fill: Fill) -> bool:
@@ -158,6 +196,7 @@ class Ledger:
             if "acked" not in order.wall_ms:
                 order.stamp("acked", now_wall, now_mono)  # a fill is the strongest ack there is
             order.apply_fill(fill)
+            self._maybe_working[order.client_order_id] = order
             self._stamp_done(order)
             self.journal.append("fill", fill=fill, order=order)
             self.bus.publish(OrderChanged(order, previous.value))
@@ -172,14 +211,69 @@ class Ledger:
         for key, fill in list(self.unmatched_fills.items()):
             if fill.client_order_id == order.client_order_id or (
                     fill.venue_order_id and fill.venue_order_id == order.venue_order_id and fill.venue == order.venue):
-                if fill.trade_id not in order.trade_ids and order.filled + fill.amount <= order.amount:
+                if fill.trade_id not in order.trade_ids:
+                    if order.filled + fill.amount > order.amount:
+                        continue  # still more than the order: keep it unmatched (and visible), never drop it
                     order.apply_fill(fill)
+                    self._maybe_working[order.client_order_id] = order
                 del self.unmatched_fills[key]
 
     # -- views -----------------------------------------------------------------------------------
     def working(self, venue: str | None = None) -> list[Order]:
-        return [o for o in self.orders.values() if o.status.is_working and (venue is None or o.venue == venue)]
+        for cid, order in list(self._maybe_working.items()):
+            if not order.status.is_working or self.orders.get(cid) is not order:
+                del self._maybe_working[cid]
+        return [o for o in self._maybe_working.values() if venue is None or o.venue == venue]
 
     def filled_total(self, venue: str, symbol: str) -> Decimal:
         pos = self.positions.get((venue, symbol))
         return pos.size if pos else Decimal(0)
+
+
+class DayFold:
+    """Realized PnL net of fees since a day's start, kept up to date fill by fill.
+
+    The same fold as ``risk.realized_today`` (each symbol's fills in (timestamp, trade id) order; the state
+    after the last fill stamped before the day is the baseline), but a new fill only re-folds its symbol
+    from where it sorts in: late fills land near the end, so a check stays O(1)-ish instead of O(every fill).
+    """
+
+    def __init__(self, day_start_ms: int):
+        self.day = day_start_ms
+        self._keys: dict[str, list[tuple[int, str]]] = {}
+        self._fills: dict[str, list[Fill]] = {}
+        self._states: dict[str, list[Position]] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, fill: Fill) -> None:
+        if fill.key in self._seen:
+            return
+        self._seen.add(fill.key)
+        import bisect
+        keys = self._keys.setdefault(fill.symbol, [])
+        fills = self._fills.setdefault(fill.symbol, [])
+        states = self._states.setdefault(fill.symbol, [])
+        key = (fill.timestamp_ms, fill.trade_id)
+        at = bisect.bisect(keys, key)
+        keys.insert(at, key)
+        fills.insert(at, fill)
+        del states[at:]
+        pos = states[-1] if states else Position(fill.venue, fill.symbol)
+        for f in fills[at:]:
+            pos = pos.apply(f)
+            states.append(pos)
+
+    def realized(self) -> Decimal:
+        total = Decimal(0)
+        for symbol, states in self._states.items():
+            if not states:
+                continue
+            now = states[-1]
+            start = Position(now.venue, symbol)
+            for f, state in zip(self._fills[symbol], states):
+                if f.timestamp_ms and f.timestamp_ms < self.day:
+                    start = state
+                elif f.timestamp_ms >= self.day:
+                    break
+            total += (now.realized_pnl - start.realized_pnl) - (now.fees - start.fees)
+        return total

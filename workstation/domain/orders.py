@@ -46,6 +46,15 @@ class TimeInForce(str, Enum):
     FOK = "FOK"
 
 
+class TriggerSource(str, Enum):
+    """Which price fires a trigger. Native orders use the venue's (usually last); emulated ones any of these."""
+
+    LAST = "last"
+    MARK = "mark"
+    BID_ASK = "bid_ask"  # a sell watches the bid, a buy the ask: the side it would trade against
+    MID = "mid"
+
+
 class Origin(str, Enum):
     HUMAN = "human"
     COPILOT = "copilot"
@@ -138,6 +147,9 @@ class OrderSpec:
     # Links between orders: an OCO group id, or a bracket parent's client order id.
     oco_group: str | None = None
     parent_id: str | None = None
+    # Triggers: which price fires them, and whether to hold the order locally even where the venue could.
+    trigger_by: TriggerSource = TriggerSource.LAST
+    emulate: bool = False
 
     def __post_init__(self) -> None:
         for name in ("amount", "price", "trigger_price", "trailing_amount", "trailing_percent", "decision_mid"):
@@ -152,6 +164,12 @@ class OrderSpec:
             object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
         if not isinstance(self.origin, Origin):
             object.__setattr__(self, "origin", Origin(self.origin))
+        if not isinstance(self.trigger_by, TriggerSource):
+            try:
+                object.__setattr__(self, "trigger_by", TriggerSource(self.trigger_by))
+            except ValueError:
+                raise InvalidSpec(f"trigger source {self.trigger_by!r} is not one of "
+                                  f"{', '.join(t.value for t in TriggerSource)}") from None
         if self.amount <= 0:
             raise InvalidSpec(f"amount must be positive, got {self.amount}: enter a size above zero")
         if self.type.has_limit_price and (self.price is None or self.price <= 0):
