@@ -8,7 +8,9 @@ nobody sees a ccxt dict.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import re
 import time
 from collections import deque
 from decimal import Decimal
@@ -20,7 +22,7 @@ from ..domain.money import ZERO, from_venue
 from ..domain.orders import Fill, Order, OrderStatus, OrderType, Side, TimeInForce
 from ..domain.positions import VenuePositionInfo
 from ..domain.reports import Balance, OrderReport
-from .errors import ErrorKind, VenueError
+from .errors import ErrorKind, RedactingFilter, VenueError, register_secret
 
 _STATUS = {
     "closed": OrderStatus.FILLED,
@@ -47,6 +49,24 @@ _TYPES = {
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
+# Calls that need no keys: they keep working (the book, the chart) while an account's keys are refused.
+PUBLIC_OPERATIONS = frozenset({"load_markets", "fetch_order_book", "watch_order_book", "fetch_ticker",
+                               "fetch_ohlcv", "fetch_trades", "fetch_time", "fetch_status"})
+
+# Our client order id in each venue's format: (allowed characters, maximum length). Our ids are
+# alphanumeric and 18 long (journal.next_client_order_id), which fits every row; the check is here so a
+# change on either side fails before sending, with the venue named, rather than as a venue rejection.
+CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
+    "binance": (r"[.A-Z:/a-z0-9_-]", 36), "binanceusdm": (r"[.A-Z:/a-z0-9_-]", 36),
+    "binancecoinm": (r"[.A-Z:/a-z0-9_-]", 36), "bybit": (r"[A-Za-z0-9_-]", 36), "okx": (r"[A-Za-z0-9]", 32),
+    "myokx": (r"[A-Za-z0-9]", 32), "kucoin": (r"[A-Za-z0-9_-]", 40), "bitget": (r"[A-Za-z0-9_.:/-]", 50),
+    "gate": (r"[A-Za-z0-9_.-]", 28), "deribit": (r"[A-Za-z0-9_-]", 64), "hyperliquid": (r"[0-9a-fx]", 34),
+}
+DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
+
+# The look-up chain for one order (fetch_order, then these): ccxt method, its ``has`` flag, its ``features`` key.
+_LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
+
 
 class RateBudget:
     """Calls in the last minute against a capacity. Polling slows down as it runs low."""
@@ -69,6 +89,12 @@ class RateBudget:
     @property
     def fraction_left(self) -> float:
         return self.remaining() / self.capacity if self.capacity else 1.0
+
+    def exhaust(self, seconds: float) -> None:
+        """A 429: the venue says we spent it all. Count the budget as gone for ``seconds`` so polling slows."""
+        now = time.monotonic() - 60.0 + seconds
+        for _ in range(max(self.remaining(), 0)):
+            self._calls.append(now)
 
 
 def _d(value: Any) -> Decimal | None:
@@ -103,30 +129,97 @@ class ExchangeVenue:
         self.last_error: str | None = None
         self.last_ok_ms: int | None = None
         self._venue_ids: dict[str, str] = {}  # venue order id -> our client order id
+        self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
+        self._auth_reported = False
+        self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
+        self.rate_limited_count = 0
+        self._secure_exchange()
+
+    def _secure_exchange(self) -> None:
+        """Keys never reach a log; calls ccxt guards with a warning are acknowledged once, here."""
+        ex = self.exchange
+        for field in ("apiKey", "secret", "password", "uid", "privateKey", "walletAddress"):
+            register_secret(getattr(ex, field, None))
+        if hasattr(ex, "logger"):
+            # ccxt logs every request at DEBUG with the signed URL and the key header; its logger is
+            # per instance, so this account's gets a filter that scrubs both before any handler sees them.
+            logger = logging.getLogger(f"workstation.venues.wire.{self.name}")
+            if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+                logger.addFilter(RedactingFilter())
+            ex.logger = logger
+        options = getattr(ex, "options", None)
+        if isinstance(options, dict) and isinstance(options.get("fetchOpenOrders"), dict):
+            # binance refuses fetch_open_orders() without a symbol unless told we know it weighs more;
+            # the reconciler makes one such call per refresh instead of one per symbol.
+            options["fetchOpenOrders"]["warnWithoutSymbol"] = False
 
     # -- calls -----------------------------------------------------------------------------
     async def _call(self, operation: str, *args: Any, retry: bool = False, **kwargs: Any) -> Any:
+        """One ccxt call, classified once. Reads (``retry``) are retried on transient errors and 429s with
+        backoff and jitter; writes never are (the Desk decides, knowing whether the outcome is known).
+
+        After a 429 every call on this account waits out a cool-off first, and the rate budget counts as
+        spent, so the refresh loop slows down instead of earning a ban. Once the keys are refused, private
+        calls fail at once with that error: no request, no retry loop, until ``reset_auth()``."""
+        if self.auth_error is not None and operation not in PUBLIC_OPERATIONS:
+            raise self.auth_error
         attempts = self.read_retries if retry else 1
-        delay = 0.2
+        delay = 0.25
         for attempt in range(1, attempts + 1):
+            wait = self._cooldown_until - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
             self.budget.spend()
             try:
                 result = await getattr(self.exchange, operation)(*args, **kwargs)
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:  # noqa: BLE001 - classified right here, once
                 err = VenueError.from_exception(self.name, operation, exc)
                 self.last_error = err.message
+                if err.kind is ErrorKind.RATE_LIMITED:
+                    self.rate_limited_count += 1
+                    cool = min(delay * 4 * (2 ** (self.rate_limited_count - 1)), 30.0)
+                    self._cooldown_until = max(self._cooldown_until, time.monotonic() + cool)
+                    self.budget.exhaust(cool)
+                elif err.kind is ErrorKind.AUTH and operation not in PUBLIC_OPERATIONS:
+                    self.auth_error = err
                 if attempt < attempts and err.kind in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED):
-                    # backoff with jitter, longer after a 429 so we never earn a ban
-                    pause = delay * (4 if err.kind is ErrorKind.RATE_LIMITED else 1)
-                    await asyncio.sleep(pause * (0.5 + random.random()))
+                    # backoff with jitter (a 429 also set the cool-off above, which the next try waits out)
+                    await asyncio.sleep(delay * (0.5 + random.random()))
                     delay *= 2
                     continue
-                raise err from exc
+                # "from None": the original's text (a signed URL) must not come back through a traceback
+                raise err from None
             self.connected = True
-            self.last_error = None
+            self.last_error = None if self.auth_error is None else self.auth_error.message  # refused keys stay shown
             self.last_ok_ms = int(time.time() * 1000)
+            if self.rate_limited_count and time.monotonic() > self._cooldown_until:
+                self.rate_limited_count = 0
             return result
         raise AssertionError("unreachable")
+
+    def take_auth_alert(self) -> VenueError | None:
+        """The authentication failure, once: the Desk shows it to the trader a single time."""
+        if self.auth_error is None or self._auth_reported:
+            return None
+        self._auth_reported = True
+        return self.auth_error
+
+    def reset_auth(self) -> None:
+        """New keys were set: private calls may be tried again."""
+        self.auth_error, self._auth_reported = None, False
+
+    @property
+    def status(self) -> str:
+        """One word for the status bar: ok | auth_failed | rate_limited | error | connecting."""
+        if self.auth_error is not None:
+            return "auth_failed"
+        if time.monotonic() < self._cooldown_until:
+            return "rate_limited"
+        if self.last_error:
+            return "error"
+        return "ok" if self.connected else "connecting"
 
     def rate_budget(self) -> tuple[int, int]:
         own = getattr(self.exchange, "rate_budget", None)
@@ -136,7 +229,56 @@ class ExchangeVenue:
         return self.budget.remaining(), self.budget.capacity
 
     def has(self, feature: str) -> bool:
+        """ccxt's ``has`` (True or "emulated"), narrowed to this account: no positions without derivatives."""
+        if feature in ("fetchPositions", "watchPositions") and self.markets and \
+                not any(m.is_derivative for m in self.markets.values()):
+            return False
         return bool(getattr(self.exchange, "has", {}).get(feature))
+
+    # -- what the venue can do, per market type (exchange.features) ---------------------------------
+    def _default_kind(self) -> tuple[str, bool]:
+        """The market type this account mostly trades: its loaded markets, else ccxt's defaultType."""
+        kinds = {(m.kind, m.settle is None or m.settle == m.quote) for m in self.markets.values()}
+        if len(kinds) == 1:
+            return next(iter(kinds))
+        default = str((getattr(self.exchange, "options", None) or {}).get("defaultType") or "spot")
+        return ("spot", True) if default in ("spot", "margin") else ("swap", default != "inverse")
+
+    def features_for(self, kind: str | None = None, linear: bool = True) -> dict[str, Any]:
+        """``exchange.features`` for one market type (spot, swap linear/inverse, future ...), or {}."""
+        if kind is None:
+            kind, linear = self._default_kind()
+        features = getattr(self.exchange, "features", None) or {}
+        section = features.get("spot") if kind == "spot" else (features.get(kind) or features.get("swap") or {})
+        if isinstance(section, dict) and ("linear" in section or "inverse" in section):
+            section = section.get("linear" if linear else "inverse") or {}
+        return section if isinstance(section, dict) else {}
+
+    def feature(self, method: str, key: str, symbol: str | None = None) -> Any:
+        """One ``features`` value (e.g. ``feature("fetchClosedOrders", "daysBack")``) for a symbol's market type."""
+        market = self.markets.get(symbol) if symbol else None
+        section = self.features_for(market.kind, market.settle is None or market.settle == market.quote) \
+            if market else self.features_for()
+        entry = section.get(method)
+        return entry.get(key) if isinstance(entry, dict) else None
+
+    def symbol_required(self, method: str) -> bool:
+        """Whether ``method`` (fetchOpenOrders, fetchMyTrades, ...) needs a symbol on this account."""
+        return bool(self.feature(method, "symbolRequired"))
+
+    def client_id_rule(self) -> tuple[str, int]:
+        return CLIENT_ID_RULES.get(str(getattr(self.exchange, "id", "")), DEFAULT_CLIENT_ID_RULE)
+
+    def venue_client_id(self, client_order_id: str) -> str:
+        """Our client order id as the venue will see it; refused (parameter error) if the venue's format cannot hold it."""
+        if self._trigger_only():
+            return client_order_id
+        chars, limit = self.client_id_rule()
+        if not client_order_id or len(client_order_id) > limit or not re.fullmatch(f"{chars}+", client_order_id):
+            raise VenueError(self.name, "create_order", ErrorKind.PARAMETER,
+                             f"client order id {client_order_id!r} does not fit {self.exchange.id}'s format "
+                             f"({chars} characters, at most {limit}); nothing was sent")
+        return client_order_id
 
     # -- markets -----------------------------------------------------------------------------
     async def connect(self) -> dict[str, Market]:
@@ -152,6 +294,8 @@ class ExchangeVenue:
             return _d((limits.get(kind) or {}).get(end))
 
         kind = "spot" if m.get("spot") else (m.get("type") or "swap")
+        if kind == "margin":
+            kind = "spot"
         return Market(
             venue=self.name,
             symbol=m["symbol"],
@@ -177,11 +321,7 @@ class ExchangeVenue:
 
     def capabilities(self, kind: str = "spot", linear: bool = True) -> frozenset[str]:
         """What the venue can do natively for this market type, from ``features`` and ``has``."""
-        features = getattr(self.exchange, "features", None) or {}
-        section = features.get("spot") if kind == "spot" else (features.get(kind) or features.get("swap") or {})
-        if isinstance(section, dict) and ("linear" in section or "inverse" in section):
-            section = section.get("linear" if linear else "inverse") or {}
-        create = (section or {}).get("createOrder") or {}
+        create = self.features_for(kind, linear).get("createOrder") or {}
         caps = {"market", "limit"}
         tif = create.get("timeInForce") or {}
         caps.update(name for name in ("IOC", "FOK") if tif.get(name))
@@ -195,6 +335,8 @@ class ExchangeVenue:
             caps.add("trailing_stop")
         if kind != "spot":
             caps.add("reduce_only")
+        if create.get("marketBuyRequiresPrice"):
+            caps.add("market_buy_requires_price")
         for flag, cap in (("editOrder", "edit_order"), ("watchOrderBook", "watch_order_book"),
                           ("watchOrders", "watch_orders"), ("watchMyTrades", "watch_my_trades"),
                           ("cancelAllOrders", "cancel_all_orders")):
@@ -237,6 +379,11 @@ class ExchangeVenue:
         spec = order.spec
         params: dict[str, Any] = {"clientOrderId": order.client_order_id}
         price = spec.price
+        market = self.markets.get(spec.symbol)
+        if price is not None and market is not None and not self._trigger_only():
+            # ccxt's price_to_precision ROUNDs (25000.005 goes out as 25000.01): round to the tick first,
+            # towards the trader (a buy never up past their price, a sell never down).
+            price = market.round_price(price, spec.side)
         ccxt_type = "limit" if spec.type.has_limit_price else "market"
         if spec.type is OrderType.LIMIT:
             if spec.time_in_force is not TimeInForce.GTC:
@@ -246,7 +393,6 @@ class ExchangeVenue:
         if spec.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
             params["triggerPrice"] = spec.trigger_price
         if spec.type in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT):
-            market = self.markets.get(spec.symbol)
             native_tp = market is not None and "take_profit_market" in market.capabilities
             params["takeProfitPrice" if native_tp and not self._trigger_only() else "triggerPrice"] = spec.trigger_price
         if spec.type is OrderType.TRAILING_STOP:
@@ -263,11 +409,38 @@ class ExchangeVenue:
     def _trigger_only(self) -> bool:
         return getattr(self.exchange, "id", "") == "paper"
 
+    def check_order(self, order: Order) -> list[str]:
+        """Everything that stops this order before it is sent: the market's precision and limits (ccxt
+        checks none of them), the market being active, and flags the venue cannot do. Empty = send."""
+        spec = order.spec
+        market = self.markets.get(spec.symbol)
+        if market is None:
+            return [f"{spec.symbol} is not a market on {self.name} (markets not loaded, or a wrong symbol)"]
+        problems = [str(p) for p in market.check(spec)]
+        caps = market.capabilities
+        if caps and not self._trigger_only():
+            wants = [(spec.time_in_force.value in ("IOC", "FOK"), spec.time_in_force.value),
+                     (spec.post_only, "post_only"), (spec.reduce_only, "reduce_only")]
+            problems += [f"unsupported: {self.name} has no {flag.replace('_', '-')} for {spec.symbol}"
+                         for wanted, flag in wants if wanted and flag not in caps]
+            if spec.type.has_trigger and spec.type.value not in caps:
+                problems.append(f"unsupported: {self.name} has no native {spec.type.value.replace('_', '-')} "
+                                f"for {spec.symbol}; it must be held locally (emulated)")
+            if spec.type is OrderType.MARKET and spec.side is Side.BUY and "market_buy_requires_price" in caps \
+                    and spec.price is None:
+                problems.append(f"{self.name} needs a price for a market buy (to size its cost)")
+        return problems
+
     async def create_order(self, order: Order) -> OrderReport:
+        problems = self.check_order(order)
+        if problems:
+            raise VenueError(self.name, "create_order", ErrorKind.PARAMETER,
+                             "refused before sending: " + "; ".join(problems))
         symbol, ccxt_type, side, amount, price, params = self.order_params(order)
+        params["clientOrderId"] = self.venue_client_id(order.client_order_id)
         raw = await self._call("create_order", symbol, ccxt_type, side, self._num(amount),
                                None if price is None else self._num(price), self._params(params))
-        report = self.order_report(raw, fallback_client_id=order.client_order_id)
+        report = self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
         if report.venue_order_id:
             self._venue_ids[report.venue_order_id] = order.client_order_id
         return report
@@ -284,7 +457,14 @@ class ExchangeVenue:
         raw = await self._call("cancel_order", order.venue_order_id, order.symbol, params)
         if not raw or not raw.get("status"):
             return None  # some venues answer a cancel with an empty body: poll for the truth
-        return self.order_report(raw, fallback_client_id=order.client_order_id)
+        # Binance answers a cancel with the *cancel request's* own clientOrderId (the order's is only in
+        # info.origClientOrderId): the order we asked to cancel is ours, whatever the answer says.
+        return self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
+        """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
+        raw = await self._call("cancel_all_orders", symbol)
+        return self._reports(raw if isinstance(raw, list) else [])
 
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
         symbol, ccxt_type, side, old_amount, old_price, params = self.order_params(order)
@@ -293,25 +473,59 @@ class ExchangeVenue:
                                self._num(amount if amount is not None else old_amount),
                                None if (price or old_price) is None else self._num(price or old_price),
                                self._params(params))
-        return self.order_report(raw, fallback_client_id=order.client_order_id)
+        report = self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
+        if report.venue_order_id:  # an amend may give the order a new venue id (binance cancelReplace)
+            self._venue_ids[report.venue_order_id] = order.client_order_id
+        return report
 
-    async def find_order(self, client_order_id: str, symbol: str, venue_order_id: str | None = None) -> OrderReport | None:
-        """Look an order up by our id: fetch_order, then open orders, then closed orders. None = not found now."""
+    async def find_order(self, client_order_id: str, symbol: str, venue_order_id: str | None = None,
+                         amount: Decimal | None = None) -> OrderReport | None:
+        """Look an order up by our id, cheapest first: fetch_order, open orders, closed orders, my trades.
+
+        Each step only where ``has`` says the venue can and ``features`` allows it (a symbol where one is
+        required; closed orders within ``daysBack``). None = not found now (never a reason to re-send).
+        A step that is not possible is skipped; a step that fails with anything but "not found" raises,
+        because a failing look-up proves nothing."""
         if self.has("fetchOrder"):
             try:
                 params = {} if venue_order_id else {"clientOrderId": client_order_id}
                 raw = await self._call("fetch_order", venue_order_id, symbol, params, retry=True)
-                return self.order_report(raw, fallback_client_id=client_order_id)
+                if raw:
+                    return self.order_report(raw, fallback_client_id=client_order_id, client_id=client_order_id)
             except VenueError as err:
                 if err.kind not in (ErrorKind.NOT_FOUND, ErrorKind.PARAMETER):
                     raise
-        for method in ("fetch_open_orders", "fetch_closed_orders"):
-            if not self.has("fetchOpenOrders" if method == "fetch_open_orders" else "fetchClosedOrders"):
+        for method, flag in _LOOKUPS:
+            if not self.has(flag) or (symbol is None and self.symbol_required(flag)):
                 continue
-            for report in self._reports(await self._call(method, symbol, None, None, {}, retry=True)):
+            since = None
+            days = self.feature(flag, "daysBack", symbol) if flag == "fetchClosedOrders" else None
+            if days:
+                since = int(time.time() * 1000) - int(days) * 86_400_000
+            for report in self._reports(await self._call(method, symbol, since, None, {}, retry=True)):
                 if report.client_order_id == client_order_id or (venue_order_id and report.venue_order_id == venue_order_id):
-                    return report
+                    return self.order_report_for(report, client_order_id)
+        if self.has("fetchMyTrades") and not (symbol is None and self.symbol_required("fetchMyTrades")):
+            fills = [f for f in await self.fetch_my_trades(symbol)
+                     if f.client_order_id == client_order_id or (venue_order_id and f.venue_order_id == venue_order_id)]
+            if fills:
+                filled = sum((f.amount for f in fills), ZERO)
+                value = sum((f.amount * f.price for f in fills), ZERO)
+                done = amount is not None and filled >= amount
+                return OrderReport(
+                    venue=self.name, symbol=fills[0].symbol, venue_order_id=fills[0].venue_order_id,
+                    client_order_id=client_order_id, side=fills[0].side, type=None,
+                    status=OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, amount=amount,
+                    filled=filled, price=None, trigger_price=None, average=value / filled if filled else None,
+                    timestamp_ms=min(f.timestamp_ms for f in fills), raw_status="from_trades")
         return None
+
+    def order_report_for(self, report: OrderReport, client_order_id: str) -> OrderReport:
+        """A report found by our id carries our id (whatever the venue put in its clientOrderId field)."""
+        if report.client_order_id == client_order_id:
+            return report
+        from dataclasses import replace
+        return replace(report, client_order_id=client_order_id)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
@@ -334,6 +548,10 @@ class ExchangeVenue:
         return out
 
     async def fetch_positions(self) -> dict[str, VenuePositionInfo]:
+        """Open derivatives positions by symbol. Size in base units (contracts x contract size), short < 0.
+
+        Binance's v3 positionRisk no longer reports leverage (v2 did): leverage stays None there unless
+        the position carries it; the risk gate then uses its own leverage limit."""
         if not self.has("fetchPositions"):
             return {}
         out: dict[str, VenuePositionInfo] = {}
@@ -362,14 +580,19 @@ class ExchangeVenue:
     def _reports(self, raw: list[dict]) -> list[OrderReport]:
         return [self.order_report(o) for o in raw or []]
 
-    def order_report(self, raw: dict, fallback_client_id: str | None = None) -> OrderReport:
+    def order_report(self, raw: dict, fallback_client_id: str | None = None, client_id: str | None = None) -> OrderReport:
+        """A ccxt order as an OrderReport. ``client_id`` (we know whose order this is) beats anything in
+        the answer; then the id we sent for this venue id; then ``info.origClientOrderId`` (Binance's cancel
+        answers carry the cancel's own id as clientOrderId); then the answer's clientOrderId."""
         filled = _d(raw.get("filled"))
         raw_status = raw.get("status")
         status = _STATUS.get(raw_status or "", OrderStatus.OPEN)
         if status is OrderStatus.OPEN and filled:
             status = OrderStatus.PARTIALLY_FILLED
         venue_id = None if raw.get("id") is None else str(raw["id"])
-        client_id = raw.get("clientOrderId") or (self._venue_ids.get(venue_id) if venue_id else None) or fallback_client_id
+        info = raw.get("info") if isinstance(raw.get("info"), dict) else {}
+        client_id = (client_id or (self._venue_ids.get(venue_id) if venue_id else None)
+                     or info.get("origClientOrderId") or raw.get("clientOrderId") or fallback_client_id)
         side = raw.get("side")
         return OrderReport(
             venue=self.name, symbol=raw.get("symbol") or "", venue_order_id=venue_id, client_order_id=client_id,
@@ -384,8 +607,8 @@ class ExchangeVenue:
         fee = t.get("fee") or {}
         venue_order_id = None if t.get("order") is None else str(t["order"])
         info = t.get("info") if isinstance(t.get("info"), dict) else {}
-        client_id = t.get("clientOrderId") or info.get("clientOrderId") or (
-            self._venue_ids.get(venue_order_id, "") if venue_order_id else "")
+        client_id = (self._venue_ids.get(venue_order_id, "") if venue_order_id else "") or \
+            t.get("clientOrderId") or info.get("clientOrderId") or info.get("c")
         return Fill(
             venue=self.name, trade_id=str(t["id"]), client_order_id=client_id or "", venue_order_id=venue_order_id,
             symbol=t["symbol"], side=Side(t["side"]), price=Decimal(str(t["price"])), amount=Decimal(str(t["amount"])),

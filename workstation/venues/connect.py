@@ -21,6 +21,10 @@ from .ccxt_venue import ExchangeVenue
 
 DEMO_EXCHANGES = ("binance", "binanceusdm", "binancecoinm", "bybit")
 
+# ccxt 4.5.90 refuses every private call against testnet.binancefuture.com ("testnet/sandbox mode is not
+# supported for futures anymore ... consider using the demo trading instead"): refuse it at start, clearly.
+FUTURES_TESTNET_GONE = ("binanceusdm", "binancecoinm")
+
 
 class VenueSetupError(Exception):
     """A venue that cannot be set up as configured; the message says what to change."""
@@ -52,10 +56,13 @@ def exchanges_with_testnet() -> tuple[str, ...]:
 
 
 def _rebase(urls: Any, base: str) -> Any:
-    """Keep each URL's path, swap scheme and host: proxies and regional endpoints."""
+    """Keep each URL's path, swap scheme and host: proxies and regional endpoints.
+
+    ``{host}`` in the base is replaced by the original host (``wss://proxy/{host}`` for a proxy that
+    routes by the first path segment, as a relay for several hosts must)."""
     if isinstance(urls, str):
         parts = urllib.parse.urlsplit(urls)
-        target = urllib.parse.urlsplit(base)
+        target = urllib.parse.urlsplit(base.replace("{host}", parts.hostname or ""))
         return urllib.parse.urlunsplit((target.scheme, target.netloc, target.path.rstrip("/") + parts.path,
                                         parts.query, parts.fragment))
     if isinstance(urls, dict):
@@ -69,25 +76,54 @@ def _is_ws(url: Any) -> bool:
 
 def apply_endpoint_overrides(exchange: Any, rest_url: str | None, ws_url: str | None) -> None:
     api = exchange.urls.get("api")
-    if not isinstance(api, dict):
+    if not isinstance(api, dict) or not (rest_url or ws_url):
         return
+    original: dict[str, str] = {}  # new REST base -> the URL it replaced
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
             return {k: walk(v) for k, v in node.items()}
         if _is_ws(node):
             return _rebase(node, ws_url) if ws_url else node
-        if isinstance(node, str):
-            return _rebase(node, rest_url) if rest_url else node
+        if isinstance(node, str) and rest_url:
+            new = _rebase(node, rest_url)
+            original.setdefault(new, node)
+            return new
         return node
 
     exchange.urls["api"] = walk(api)
+    _keep_error_mapping(exchange, original)
+
+
+def _keep_error_mapping(exchange: Any, original: dict[str, str]) -> None:
+    """Some exchanges (binance) pick their error table from the request URL's *host* (spot vs futures
+    codes differ). Behind an override the host is the proxy's, so map the URL back before the lookup."""
+    lookup = getattr(exchange, "get_exceptions_by_url", None)
+    if lookup is None or not original:
+        return
+    prefixes = sorted(original, key=len, reverse=True)
+
+    def get_exceptions_by_url(url: Any, exact_or_broad: str) -> Any:
+        if isinstance(url, str):
+            for prefix in prefixes:
+                if url.startswith(prefix):
+                    url = original[prefix] + url[len(prefix):]
+                    break
+        return lookup(url, exact_or_broad)
+
+    exchange.get_exceptions_by_url = get_exceptions_by_url
 
 
 def build_exchange(vc: VenueConfig, creds: credentials.Credentials | None = None) -> Any:
     cls = exchange_class(vc.exchange)
     creds = creds if creds is not None else credentials.load(vc.name, vc.account)
     options = dict(vc.options)
+    if vc.environment == "testnet" and vc.exchange in FUTURES_TESTNET_GONE:
+        raise VenueSetupError(f"{vc.exchange}: ccxt no longer supports Binance's futures testnet (private calls are "
+                              f"refused); use environment = \"demo\" (keys from demo.binance.com)")
+    if vc.environment == "testnet" and vc.exchange == "binance":
+        # The spot testnet: futures markets would load from the futures testnet, where ccxt refuses to trade.
+        options.setdefault("fetchMarkets", {"types": ["spot"]})
     exchange = cls({**creds.ccxt_config(), "enableRateLimit": True, "timeout": 10_000, "options": options})
     if vc.environment == "testnet":
         if not exchange.urls.get("test"):

@@ -6,7 +6,9 @@ that says what to do.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from enum import Enum
 
 import ccxt
@@ -22,12 +24,62 @@ class ErrorKind(str, Enum):
     UNKNOWN_OUTCOME = "unknown_outcome"  # it may have happened: look it up, never re-send blindly
 
 
-# ccxt puts the signed URL into many error messages; a signature or key must never reach a log.
-_SECRET_PARAM = re.compile(r"(?i)(signature|api[_-]?key|secret|passphrase|x-mbx-apikey|sign)([=:]\s*)[^&\s\"',}]+")
+# ccxt puts the signed URL into many error messages (and, at DEBUG, the request headers with the API key
+# into its log); a signature or key must never reach a log, the journal, an export or a traceback.
+_SECRET_PARAM = re.compile(
+    r"(?i)([\"']?\b(?:signature|api[_-]?key|apikey|secret|passphrase|password|x-mbx-apikey|sign|listenKey)[\"']?)"
+    r"(\s*[=:]\s*[\"']?)([^&\s\"',}]+)")
+_known: set[str] = set()  # secret values in use this process: redacted wherever they appear
+_lock = threading.Lock()
+
+
+def register_secret(value: object) -> None:
+    """Remember a secret's value so that redact() removes it verbatim, whatever surrounds it."""
+    text = str(value or "")
+    if len(text) >= 6:  # shorter strings would redact ordinary words
+        with _lock:
+            _known.add(text)
 
 
 def redact(text: str) -> str:
-    return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    """Key-value secrets become ``name:***`` (never ``name=...``); known secret values become ``***``."""
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}:***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs one record: the formatted message and any exception text. Attach to a logger or handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string still must not leak its args
+            message = str(record.msg)
+        record.msg, record.args = redact(message), ()
+        if record.exc_info:
+            import traceback
+
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            record.exc_info = None
+        return True
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The ccxt exception behind a non-ccxt one, where ccxt raised a bug while handling its own error.
+
+    ccxt 4.5.90: spot ``watch_orders`` with a bad secret raises ``KeyError('spot')`` from its cleanup
+    while the AuthenticationError is being handled; the AuthenticationError is what the trader must see.
+    """
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:
+        if isinstance(current, ccxt.BaseError):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return exc
 
 
 WRITES = frozenset({"create_order", "cancel_order", "edit_order", "cancel_all_orders"})
@@ -71,8 +123,12 @@ class VenueError(Exception):
 
     @classmethod
     def from_exception(cls, venue: str, operation: str, exc: BaseException) -> "VenueError":
+        exc = root_cause(exc)
         kind = classify(exc, operation)
         text = redact(str(exc) or type(exc).__name__)
         if len(text) > 300:
             text = text[:300] + "..."
         return cls(venue, operation, kind, f"{type(exc).__name__}: {text}", exc)
+
+    def __reduce__(self):  # picklable (multiprocessing, exports) without the original exception
+        return (VenueError, (self.venue, self.operation, self.kind, self.message))
