@@ -8,6 +8,7 @@ nobody sees a ccxt dict.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import re
@@ -64,7 +65,8 @@ CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
 }
 DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
 
-# The look-up chain for one order (fetch_order, then these): ccxt method, its ``has`` flag, its ``features`` key.
+# The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
+# ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
 
 
@@ -524,8 +526,7 @@ class ExchangeVenue:
         """A report found by our id carries our id (whatever the venue put in its clientOrderId field)."""
         if report.client_order_id == client_order_id:
             return report
-        from dataclasses import replace
-        return replace(report, client_order_id=client_order_id)
+        return dataclasses.replace(report, client_order_id=client_order_id)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
