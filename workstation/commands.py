@@ -22,3 +22,4 @@ from . import keys_cmd  # noqa: E402,F401
 
 from . import soak as _soak  # noqa: E402,F401  (registers `workstation soak`)
 from .ui import screenshots as _ui_screenshots  # noqa: E402,F401  (registers `workstation screenshots`)
+from . import bench as _bench  # noqa: E402,F401  (registers `workstation bench`)
