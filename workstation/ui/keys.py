@@ -1,0 +1,127 @@
+"""Every key binding in one place. Each has an id; users remap by id in config `[keys]`.
+
+`workstation.ui.app` applies the config with `App.set_keymap`, the help screen lists these
+tables, and the command palette offers every action here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+# App-wide: work on every screen.
+APP_BINDINGS: list[Binding] = [
+    Binding("question_mark", "help", "Help", id="help", key_display="?"),
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False),
+    Binding("ctrl+p", "command_palette", "Palette", id="command_palette", show=False),
+]
+
+# The main screen's trading actions (not active while a modal is open).
+MAIN_BINDINGS: list[Binding] = [
+    Binding("b", "buy", "Buy", id="buy"),
+    Binding("s", "sell", "Sell", id="sell"),
+    Binding("a", "approve", "Approve", id="approve"),
+    Binding("x", "reject", "Reject", id="reject"),
+    Binding("c", "cancel_order", "Cancel", id="cancel_order"),
+    Binding("m", "modify_order", "Modify", id="modify_order"),
+    Binding("e", "execution_detail", "Exec detail", id="execution_detail"),
+    Binding("v", "proposal_detail", "Proposal", id="proposal_detail", show=False),
+    Binding("r", "refresh", "Refresh", id="refresh", show=False),
+    Binding("left_square_bracket", "symbol_step(-1)", "Prev symbol", id="symbol_prev", show=False, key_display="["),
+    Binding("right_square_bracket", "symbol_step(1)", "Next symbol", id="symbol_next", key_display="]"),
+    Binding("1", "symbol_index(0)", "Symbol 1", id="symbol_1", show=False),
+    Binding("2", "symbol_index(1)", "Symbol 2", id="symbol_2", show=False),
+    Binding("3", "symbol_index(2)", "Symbol 3", id="symbol_3", show=False),
+    Binding("4", "symbol_index(3)", "Symbol 4", id="symbol_4", show=False),
+    Binding("o", "show_panel('orders')", "Orders", id="show_orders", show=False),
+    Binding("p", "show_panel('positions')", "Positions", id="show_positions", show=False),
+    Binding("w", "show_panel('approvals')", "Approvals", id="show_approvals", show=False),
+    Binding("l", "show_panel('executions')", "Exec log", id="show_executions", show=False),
+]
+
+# Inside the order ticket.
+TICKET_BINDINGS: list[Binding] = [
+    Binding("escape", "close", "Close", id="ticket_close"),
+    Binding("ctrl+s", "stage", "Stage", id="ticket_stage"),
+    Binding("ctrl+t", "flip_side", "Buy/Sell", id="ticket_flip_side"),
+    Binding("ctrl+o", "cycle_type", "Type", id="ticket_cycle_type"),
+    Binding("ctrl+n", "cycle_unit", "Units", id="ticket_cycle_unit"),
+]
+
+# Inside the proposal detail.
+PROPOSAL_BINDINGS: list[Binding] = [
+    Binding("a", "decide('approve')", "Approve", id="proposal_approve"),
+    Binding("x", "decide('reject')", "Reject", id="proposal_reject"),
+    Binding("escape", "decide('close')", "Close", id="proposal_close"),
+]
+
+CLOSE_BINDINGS: list[Binding] = [
+    Binding("escape", "close", "Close", id="close"),
+]
+
+DESCRIPTIONS: dict[str, str] = {
+    "help": "this list of keys",
+    "quit": "quit the workstation (the desk stops; resting orders stay at the venue)",
+    "cycle_theme": "next theme",
+    "command_palette": "every action, and go to a symbol",
+    "buy": "open a buy ticket for the selected symbol",
+    "sell": "open a sell ticket for the selected symbol",
+    "approve": "approve the selected proposal: this, and only this, sends an order",
+    "reject": "reject the selected proposal, with an optional reason",
+    "cancel_order": "cancel the selected open order",
+    "modify_order": "change the amount or price of the selected open order",
+    "execution_detail": "every leg's timestamp of the selected execution",
+    "proposal_detail": "what the selected proposal would do",
+    "refresh": "fetch and reconcile the account now",
+    "symbol_prev": "previous symbol",
+    "symbol_next": "next symbol",
+    "symbol_1": "first watched symbol",
+    "symbol_2": "second watched symbol",
+    "symbol_3": "third watched symbol",
+    "symbol_4": "fourth watched symbol",
+    "show_orders": "show open orders",
+    "show_positions": "show positions",
+    "show_approvals": "show the approval queue",
+    "show_executions": "show the execution log",
+    "ticket_close": "close the ticket without staging",
+    "ticket_stage": "stage the order (Enter in a field does the same)",
+    "ticket_flip_side": "switch between buy and sell",
+    "ticket_cycle_type": "next order type",
+    "ticket_cycle_unit": "amount in base / quote notional / % of balance",
+    "proposal_approve": "approve this proposal",
+    "proposal_reject": "reject this proposal",
+    "proposal_close": "close",
+    "close": "close this window",
+}
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    where: str
+    id: str
+    key: str
+    action: str
+    description: str
+
+
+def _display(binding: Binding, keymap: dict[str, str]) -> str:
+    if binding.id and binding.id in keymap:
+        return keymap[binding.id]
+    return binding.key_display or binding.key
+
+
+def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
+    keymap = keymap or {}
+    rows = []
+    for where, table in (("main", MAIN_BINDINGS), ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS),
+                         ("proposal", PROPOSAL_BINDINGS), ("detail", CLOSE_BINDINGS)):
+        for b in table:
+            rows.append(KeyRow(where, b.id or b.action, _display(b, keymap), b.action,
+                               DESCRIPTIONS.get(b.id or "", b.description)))
+    return rows
+
+
+def known_ids() -> set[str]:
+    return {row.id for row in all_keys()}

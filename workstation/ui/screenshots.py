@@ -1,0 +1,203 @@
+"""`workstation screenshots`: regenerate screenshots/ from the real app on a deterministic paper desk.
+
+Scenes: the main screen (80x24, 120x36, 160x48), the order ticket, the approval queue with a
+proposal (and its detail), the execution detail; each in every theme asked for (default: ours,
+dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
+Textual is imported only when the command runs, so `workstation --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..commands import registrar
+
+REPO = Path(__file__).resolve().parents[2]
+SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"]
+FROZEN = datetime(2026, 1, 1, 9, 30, 0)
+SCENES = {  # name -> terminal size
+    "main": (120, 36),
+    "main-80x24": (80, 24),
+    "main-160x48": (160, 48),
+    "ticket": (120, 36),
+    "approvals": (120, 36),
+    "proposal": (120, 36),
+    "execution-detail": (120, 36),
+}
+
+
+@dataclass
+class DemoDesk:
+    exchange: object
+    venue: object
+    desk: object
+    clock: object
+
+    async def pump(self, ms: int = 500, refresh: bool = True) -> None:
+        self.exchange.step(ms)
+        self.clock.advance(ms)
+        await self.desk.sync_books()
+        if refresh:
+            await self.desk.refresh()
+
+
+def demo_desk(folder: Path, seed: int = 7) -> DemoDesk:
+    """The paper exchange with a fixed seed, no latency, stepped by hand; a manual clock."""
+    from ..desk.clock import ManualClock
+    from ..desk.desk import Desk
+    from ..desk.journal import Journal
+    from ..venues.ccxt_venue import ExchangeVenue
+    from ..venues.paper.exchange import PaperExchange
+
+    exchange = PaperExchange(seed=seed, latency=None)
+    venue = ExchangeVenue("paper", exchange, environment="paper")
+    clock = ManualClock()
+    journal = Journal(folder / "journal.sqlite3")
+    journal.instance = "0dem0000"  # client order ids are random per journal; fixed here so pictures repeat
+    desk = Desk({"paper": venue}, journal, clock=clock, symbols={"paper": list(SYMBOLS)})
+    return DemoDesk(exchange, venue, desk, clock)
+
+
+def demo_app(demo: DemoDesk, theme: str = "workstation-dark"):
+    from ..config import Config
+    from .app import WorkstationApp
+
+    return WorkstationApp(demo.desk, Config(theme=theme), start_desk="connect", now=lambda: FROZEN,
+                          approve_guard_s=0.0, candles_every_s=3600)
+
+
+async def _settle(pilot, app) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app.tick()
+    await pilot.pause()
+
+
+async def _stage(pilot, app, key: str, amount: str, limit: bool = False) -> None:
+    await pilot.press(key)
+    await pilot.pause()
+    if limit:
+        await pilot.press("ctrl+o")
+    await pilot.press(*amount, "enter")
+    await _settle(pilot, app)
+
+
+def _spec(demo: DemoDesk, side: str, amount: str, limit: bool = False, symbol: str = "BTC/USDT"):
+    from decimal import Decimal
+
+    from ..domain.orders import OrderSpec
+
+    book = demo.desk.book("paper", symbol)
+    price = (book.best_bid if side == "buy" else book.best_ask) if limit else None
+    return OrderSpec("paper", symbol, side, "limit" if limit else "market", Decimal(amount), price=price)
+
+
+async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
+    """Put the app into a scene. The background (orders, fills) goes straight through the desk, as
+    any other staging would; the scene itself is reached by keys, as a trader would."""
+    from textual.widgets import Input
+
+    await _settle(pilot, app)
+    for _ in range(6):  # some market history so the books have moved
+        await demo.pump(500, refresh=False)
+    await demo.desk.refresh()
+    if scene.startswith("main") or scene == "execution-detail":
+        for side, amount, limit in (("buy", "0.05", False), ("sell", "0.02", True), ("buy", "0.03", True)):
+            order = demo.desk.stage(_spec(demo, side, amount, limit))
+            await demo.desk.approve(order.client_order_id)
+        await demo.pump(500)
+    await _settle(pilot, app)
+    if scene == "ticket":
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("ctrl+o", *"0.25")
+    if scene in ("approvals", "proposal"):
+        demo.desk.stage(_spec(demo, "buy", "0.2"))
+        await _stage(pilot, app, "s", "0.15", limit=True)
+        if scene == "proposal":
+            await pilot.press("up", "v")
+    if scene == "execution-detail":
+        await pilot.press("e")
+    for _ in range(3):
+        await pilot.pause()
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    app.clear_notifications()
+    app.main_screen.query_one("PriceChart").maybe_redraw(force=True)
+    await _settle(pilot, app)
+
+
+async def capture(scene: str, theme: str, out: Path) -> Path:
+    size = SCENES[scene]
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = demo_desk(Path(tmp))
+        app = demo_app(demo, theme)
+        async with app.run_test(size=size) as pilot:
+            await prepare(pilot, app, demo, scene)
+            app.title = f"Workstation — {scene} ({theme})"
+            path = Path(app.save_screenshot(f"{scene}-{theme}.svg", str(out)))
+        demo.desk.journal.close()
+    return path
+
+
+def to_png(svg: Path) -> Path | None:
+    png = svg.with_suffix(".png")
+    if shutil.which("rsvg-convert"):
+        # rsvg collapses runs of &#160; unless whitespace is preserved
+        patched = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".svg", delete=False, encoding="utf-8") as tmp:
+            tmp.write(patched)
+        try:
+            subprocess.run(["rsvg-convert", "-w", "1400", tmp.name, "-o", str(png)], check=True)
+        finally:
+            Path(tmp.name).unlink(missing_ok=True)
+        return png
+    try:
+        import cairosvg  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    cairosvg.svg2png(url=str(svg), write_to=str(png), output_width=1400)
+    return png
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import time
+
+    os.environ.setdefault("TZ", "UTC")
+    time.tzset()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    scenes = args.scenes or list(SCENES)
+    unknown = [s for s in scenes if s not in SCENES]
+    if unknown:
+        print(f"unknown scene(s) {', '.join(unknown)}; scenes are {', '.join(SCENES)}")
+        return 2
+    pngs = 0
+    for theme in args.themes:
+        for scene in scenes:
+            svg = asyncio.run(capture(scene, theme, out))
+            png = None if args.no_png else to_png(svg)
+            pngs += png is not None
+            print(f"{svg}" + (f"  {png.name}" if png else ""))
+    if not args.no_png and not pngs:
+        print("no SVG->PNG converter found (apt-get install librsvg2-bin fonts-firacode, or pip install cairosvg): SVG only")
+    return 0
+
+
+@registrar
+def register(sub) -> None:
+    p = sub.add_parser("screenshots", help="regenerate screenshots/ (SVG, and PNG where a converter is installed)")
+    p.add_argument("--out", type=Path, default=REPO / "screenshots", help="folder (default: the repo's screenshots/)")
+    p.add_argument("--themes", nargs="+", default=["workstation-dark", "workstation-light"],
+                   help="themes to shoot (any registered name, e.g. nord)")
+    p.add_argument("--scenes", nargs="+", help=f"scenes (default all): {', '.join(SCENES)}")
+    p.add_argument("--no-png", action="store_true", help="SVG only")
+    p.set_defaults(func=run)

@@ -1,0 +1,46 @@
+"""The approval queue: staged orders waiting for a human, with what they would do right now."""
+
+from __future__ import annotations
+
+from ...domain.orders import Order
+from .. import format as fmt
+from ..preview import Preview
+from .orders import TYPE_LABEL
+from .positions import right, styled
+from .table import DiffTable
+
+
+class ApprovalsTable(DiffTable):
+    COMPONENT_CLASSES = DiffTable.COMPONENT_CLASSES | {"approvals--buy", "approvals--sell", "approvals--fail",
+                                                       "approvals--ok", "approvals--copilot"}
+    COLUMNS = [
+        ("age", "Age", 5), ("symbol", "Symbol", 10), ("side", "Side", 4), ("type", "Type", 6),
+        ("amount", "Amount", 9), ("price", "Price", 10), ("notional", "Notional", 10), ("newpos", "New pos", 9),
+        ("average", "Exp avg", 10), ("slippage", "Slip bp", 7), ("checks", "Checks", 7), ("origin", "Origin", 7),
+    ]
+
+    def show(self, proposals: list[tuple[Order, Preview]], now_ms: int,
+             decimals: dict[tuple[str, str], tuple[int, int]]) -> None:
+        s = {name: self.get_component_rich_style(f"approvals--{name}", partial=True)
+             for name in ("buy", "sell", "fail", "ok", "copilot")}
+        rows = {}
+        for order, p in sorted(proposals, key=lambda item: item[0].wall_ms.get("staged", 0)):
+            pd, ad = decimals.get((order.venue, order.symbol), (2, 4))
+            staged = order.wall_ms.get("staged")
+            side_style = s["buy"] if order.side.sign > 0 else s["sell"]
+            checks = styled("ok", s["ok"]) if p.ok else styled(f"{len(p.problems)} fail", s["fail"])
+            rows[order.client_order_id] = (
+                fmt.age((now_ms - staged) / 1000) if staged else fmt.DASH,
+                fmt.short_symbol(order.symbol),
+                styled(order.side.value, side_style),
+                TYPE_LABEL.get(order.spec.type, order.spec.type.value),
+                right(fmt.amount(order.amount, ad)),
+                right(fmt.price(order.spec.price or order.spec.trigger_price, pd) if (order.spec.price or order.spec.trigger_price) else "market"),
+                right(fmt.money(p.notional, 2)),
+                right(fmt.amount(p.position_after, ad)),
+                right(fmt.price(p.expected_average, pd)),
+                right(fmt.bps(p.slippage_bps)),
+                checks,
+                styled(order.spec.origin.value, s["copilot"] if order.spec.origin.value == "copilot" else None),
+            )
+        self.sync(rows, order=list(rows))
