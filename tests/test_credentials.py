@@ -52,6 +52,7 @@ def test_no_backend_is_a_clear_error_never_a_plaintext_fallback(no_keyring, monk
 
 
 def test_environment_keys_are_an_explicit_opt_in(no_keyring, monkeypatch, caplog):
+    caplog.set_level("WARNING", logger="workstation.credentials")
     monkeypatch.setenv("WORKSTATION_ALLOW_ENV_KEYS", "1")
     monkeypatch.setenv("WORKSTATION_BINANCE_TESTNET_API_KEY", FAKE_KEY)
     monkeypatch.setenv("WORKSTATION_BINANCE_TESTNET_SECRET", FAKE_SECRET)

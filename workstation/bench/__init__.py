@@ -69,14 +69,19 @@ def _main(args: argparse.Namespace) -> int:
     import json
     import logging
 
-    logging.getLogger().setLevel(logging.ERROR)
+    root = logging.getLogger()
+    previous_level = root.level
+    root.setLevel(logging.ERROR)  # the engine's info lines would pollute the measurements' output
     started = time.perf_counter()
 
     def progress(key: str) -> None:
         if not args.json:
             print(f"running {key} ...", file=sys.stderr, flush=True)
 
-    results = run_all(args.quick, args.only, progress)
+    try:
+        results = run_all(args.quick, args.only, progress)
+    finally:
+        root.setLevel(previous_level)
     elapsed = time.perf_counter() - started
     if args.json:
         print(json.dumps({key: result.as_dict() for key, result in results.items()}))
