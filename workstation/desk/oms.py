@@ -54,8 +54,9 @@ class Ledger:
         for fill in sorted(fills.values(), key=lambda f: (f.timestamp_ms, f.trade_id)):
             key = (fill.venue, fill.symbol)
             self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
-            if not fill.client_order_id or fill.client_order_id not in self.orders:
-                self.unmatched_fills[fill.key] = fill
+            owner = self.find(fill.venue, fill.client_order_id, fill.venue_order_id)
+            if owner is None or fill.trade_id not in owner.trade_ids:
+                self.unmatched_fills[fill.key] = fill  # (refused as an overfill, or its order unknown)
         for order in self.orders.values():
             if order.status.is_terminal and "sent" in order.wall_ms:
                 self.executions[order.client_order_id] = Execution.from_order(order)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -276,6 +276,7 @@ class Reconciler:
 
         # 2. the venue's open orders
         seen: set[str] = set()
+        verify: list[Order] = []
         for rep in open_reports:
             order = ledger.find(venue_name, rep.client_order_id, rep.venue_order_id)
             if order is None:
@@ -293,6 +294,9 @@ class Reconciler:
             seen.add(order.client_order_id)
             if order.client_order_id in touched:
                 continue  # changed after this snapshot was taken: the snapshot is stale for it
+            if order.status.is_working and self._terms_differ(order, rep):
+                verify.append(order)  # a list can be older than our modify: ask the venue about this one
+                continue
             differences += self._apply(order, rep, "reconcile", "open at the venue")
 
         # 3. local working orders the venue no longer lists: targeted look-ups, capped
@@ -308,6 +312,7 @@ class Reconciler:
                     continue  # just sent: the venue's list may not show it yet
             candidates.append(order)
         candidates.sort(key=lambda o: self._looked_at.get(o.client_order_id, -1))
+        candidates = verify + candidates
         lookups = 0
         for order in candidates[: self.max_lookups]:
             lookups += 1
@@ -321,11 +326,18 @@ class Reconciler:
                 continue  # proves nothing: try again next refresh
             if found is not None:
                 before_status = order.status
-                ledger.sync_terms(order, found)  # a directed, fresh answer: its terms win
-                differences += self._apply(order, found, "reconcile_lookup", "missing from the open orders",
+                terms = (order.spec.amount, order.spec.price)
+                if ledger.sync_terms(order, found):  # a directed, fresh answer: its terms win
+                    differences.append(Difference("terms_mismatch", venue_name, order.symbol, cid,
+                                                  f"amount/price here {terms[0]} @ {terms[1]}, venue "
+                                                  f"{found.amount} @ {found.price}", "took the venue's terms"))
+                context = "terms differ from the open orders list" if order in verify else "missing from the open orders"
+                differences += self._apply(order, found, "reconcile_lookup", context,
                                            "missing_order" if before_status is not OrderStatus.IN_DOUBT
                                            else "in_doubt")
                 continue
+            if order in verify:
+                continue  # listed open a moment ago, not found now: the next refresh decides
             if order.status is OrderStatus.IN_DOUBT:
                 since = ledger.in_doubt_since.get(cid, now)
                 if now - since >= grace_ms:
@@ -364,18 +376,18 @@ class Reconciler:
         return report
 
     # -- rules -----------------------------------------------------------------------------------
+    @staticmethod
+    def _terms_differ(order: Order, rep: OrderReport) -> bool:
+        if rep.amount is not None and rep.amount != order.spec.amount:
+            return True
+        return bool(order.spec.type.has_limit_price and rep.price is not None and rep.price != order.spec.price)
+
     def _apply(self, order: Order, rep: OrderReport, via: str, context: str,
                       kind: str = "status_mismatch") -> list[Difference]:
         """The venue wins (forward only); the venue's terms win for a working order."""
         ledger = self.desk.ledger
         out: list[Difference] = []
         before_status, before_filled = order.status, order.filled
-        if order.status.is_working and rep.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-            terms = (order.spec.amount, order.spec.price)
-            if ledger.sync_terms(order, rep):
-                out.append(Difference("terms_mismatch", order.venue, order.symbol, order.client_order_id,
-                                      f"amount/price here {terms[0]} @ {terms[1]}, venue {rep.amount} @ {rep.price}",
-                                      "took the venue's terms"))
         ledger.apply_report(order, rep, via)
         if order.status is not before_status:
             out.append(Difference(kind, order.venue, order.symbol, order.client_order_id,
