@@ -148,3 +148,18 @@ async def test_a_stale_copilot_proposal_cannot_be_approved(desk):
         await desk.approve(moved.client_order_id)
     assert desk.order(moved.client_order_id).status is S.DENIED
     assert await ex.fetch_my_trades() == []
+
+
+async def test_a_cancel_refused_by_a_rate_limit_leaves_the_order_working(desk):
+    ex = desk.venues["paper"].exchange
+    bid = desk.book("paper", "BTC/USDT").best_bid
+    price = desk.market("paper", "BTC/USDT").round_price(bid * D("0.99"), Side.BUY)
+    order = desk.stage(spec(type=OrderType.LIMIT, price=price, amount=D("0.05")))
+    await desk.approve(order.client_order_id)
+    desk.settings.send_retries = 0
+    ex.set_fault("rate_limit", 1.0)
+    with pytest.raises(DeskError, match="still working"):
+        await desk.cancel(order.client_order_id)
+    ex.set_fault("rate_limit", 0.0)
+    assert desk.order(order.client_order_id).status is S.OPEN  # not in doubt: a 429 proves nothing happened
+    assert (await desk.cancel(order.client_order_id)).status is S.CANCELED

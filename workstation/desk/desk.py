@@ -679,20 +679,31 @@ class Desk:
         order.cancel_requested = True
         self.ledger.touch(order, "cancel_request", actor)
         venue = self.venues[order.venue]
-        try:
-            report = await venue.cancel_order(order)
-        except VenueError as err:
-            order.errors.append(err.message)
-            if err.kind is ErrorKind.NOT_FOUND:
-                # Gone already: filled or canceled in the meantime. Find out which.
-                await self._resolve_now(order)
-            elif err.kind in (ErrorKind.UNKNOWN_OUTCOME, ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED):
-                self.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
-                self._resolve_later(order)
-            else:
-                self.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
-                raise DeskError(f"cancel of {client_order_id} refused: {err.message}") from err
-            return copy.copy(order)
+        for attempt in range(self.settings.send_retries + 1):
+            try:
+                report = await venue.cancel_order(order)
+                break
+            except VenueError as err:
+                order.errors.append(err.message)
+                if err.kind in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED):
+                    # A definite refusal (429, maintenance): the order is still working, exactly as before.
+                    if attempt < self.settings.send_retries:
+                        await asyncio.sleep(0.25 * (2 ** attempt))
+                        continue
+                    order.cancel_requested = False
+                    self.ledger.touch(order, "cancel_failed", actor, {"error": err.message, "kind": err.kind.value})
+                    raise DeskError(f"cancel of {client_order_id} refused ({err.kind.value}): the order is still "
+                                    f"working; try again in a moment") from err
+                if err.kind is ErrorKind.NOT_FOUND:
+                    # Gone already: filled or canceled in the meantime. Find out which.
+                    await self._resolve_now(order)
+                elif err.kind is ErrorKind.UNKNOWN_OUTCOME:
+                    self.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+                    self._resolve_later(order)
+                else:
+                    self.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
+                    raise DeskError(f"cancel of {client_order_id} refused: {err.message}") from err
+                return copy.copy(order)
         if report is not None:
             self.ledger.apply_report(order, report, "canceled")
             if report.filled and report.filled > order.filled:
