@@ -30,7 +30,22 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     from .ui.app import run_app  # Textual is imported only when the TUI is wanted
 
+    tune_gc()
     return run_app(config)
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a long-running process with many live objects.
+
+    With thousands of orders in memory, Python's default (a collection every 700 allocations)
+    made each refresh scan them again and again: the reconcile benchmark at 10,000 orders spent
+    most of its CPU in the collector. Freezing what start-up built and raising the first
+    threshold keeps collections for the garbage that is actually new.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,6 +69,9 @@ def _main(args: argparse.Namespace) -> int:
     import json
     import logging
 
+    from ..cli import tune_gc
+
+    tune_gc()  # measure the engine as `workstation run` configures it
     root = logging.getLogger()
     previous_level = root.level
     root.setLevel(logging.ERROR)  # the engine's info lines would pollute the measurements' output

@@ -10,7 +10,7 @@ import logging
 from decimal import Decimal
 
 from ..domain.execution import Execution
-from ..domain.orders import Fill, IllegalTransition, Order, OrderStatus, can_transition
+from ..domain.orders import WORKING, Fill, IllegalTransition, Order, OrderStatus, can_transition
 from ..domain.positions import Position
 from ..domain.reports import OrderReport
 from .clock import Clock
@@ -221,10 +221,18 @@ class Ledger:
 
     # -- views -----------------------------------------------------------------------------------
     def working(self, venue: str | None = None) -> list[Order]:
-        for cid, order in list(self._maybe_working.items()):
-            if not order.status.is_working or self.orders.get(cid) is not order:
-                del self._maybe_working[cid]
-        return [o for o in self._maybe_working.values() if venue is None or o.venue == venue]
+        # Called several times per refresh and per risk check, with up to tens of thousands of
+        # orders: one pass, no copies, stale entries dropped on the way.
+        out, stale, orders = [], [], self.orders
+        for cid, order in self._maybe_working.items():
+            if order.status in WORKING and orders.get(cid) is order:
+                if venue is None or order.venue == venue:
+                    out.append(order)
+            else:
+                stale.append(cid)
+        for cid in stale:
+            del self._maybe_working[cid]
+        return out
 
     def filled_total(self, venue: str, symbol: str) -> Decimal:
         pos = self.positions.get((venue, symbol))

@@ -161,6 +161,7 @@ class Reconciler:
         self.failures: dict[str, int] = {}
         self.lookups_failed = 0
         self._fill_cursor: dict[tuple[str, str | None], int | None] = {}
+        self._agreed: dict[str, tuple] = {}  # client order id -> (report, status, filled, spec) last applied
         self._looked_at: dict[str, int] = {}  # client order id -> last look-up (round-robin under the cap)
         self._suspect: dict[str, Decimal] = {}  # drift key -> amount seen on the previous refresh
         self._ignored: dict[str, Decimal] = {}  # drift key -> amount the trader chose to ignore
@@ -276,6 +277,7 @@ class Reconciler:
 
         # 2. the venue's open orders
         seen: set[str] = set()
+        agreed: dict[str, tuple] = {}
         verify: list[Order] = []
         for rep in open_reports:
             order = ledger.find(venue_name, rep.client_order_id, rep.venue_order_id)
@@ -294,10 +296,18 @@ class Reconciler:
             seen.add(order.client_order_id)
             if order.client_order_id in touched:
                 continue  # changed after this snapshot was taken: the snapshot is stale for it
+            prev = self._agreed.get(order.client_order_id)
+            if prev is not None and prev[0] is rep and prev[1] is order.status and prev[2] == order.filled \
+                    and prev[3] is order.spec:
+                agreed[order.client_order_id] = prev
+                continue  # the same answer about an unchanged order: applying it again would change nothing
             if order.status.is_working and self._terms_differ(order, rep):
                 verify.append(order)  # a list can be older than our modify: ask the venue about this one
                 continue
             differences += self._apply(order, rep, "reconcile", "open at the venue")
+            agreed[order.client_order_id] = (rep, order.status, order.filled, order.spec)
+
+        self._agreed = agreed
 
         # 3. local working orders the venue no longer lists: targeted look-ups, capped
         grace_ms = int(desk.settings.in_doubt_grace_s * 1000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import operator
 import random
 import re
 import time
@@ -47,6 +48,9 @@ _TYPES = {
     "trailing_stop": OrderType.TRAILING_STOP,
     "trailing_stop_market": OrderType.TRAILING_STOP,
 }
+
+_FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
+_FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
@@ -130,7 +134,8 @@ class ExchangeVenue:
         self.connected = False
         self.last_error: str | None = None
         self.last_ok_ms: int | None = None
-        self._venue_ids: dict[str, str] = {}  # venue order id -> our client order id
+        self._venue_ids: dict[str, str] = {}
+        self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)  # venue order id -> our client order id
         self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
@@ -444,7 +449,7 @@ class ExchangeVenue:
                                None if price is None else self._num(price), self._params(params))
         report = self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
         if report.venue_order_id:
-            self._venue_ids[report.venue_order_id] = order.client_order_id
+            self.remember(report.venue_order_id, order.client_order_id)
         return report
 
     def _num(self, value: Decimal) -> Any:
@@ -477,7 +482,7 @@ class ExchangeVenue:
                                self._params(params))
         report = self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
         if report.venue_order_id:  # an amend may give the order a new venue id (binance cancelReplace)
-            self._venue_ids[report.venue_order_id] = order.client_order_id
+            self.remember(report.venue_order_id, order.client_order_id)
         return report
 
     async def find_order(self, client_order_id: str, symbol: str, venue_order_id: str | None = None,
@@ -579,7 +584,30 @@ class ExchangeVenue:
 
     # -- parsing -----------------------------------------------------------------------------
     def _reports(self, raw: list[dict]) -> list[OrderReport]:
-        return [self.order_report(o) for o in raw or []]
+        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed.
+
+        A refresh lists every open order; most are unchanged since the last one, and converting each
+        one's numbers to Decimal again is what made reconciling 10,000 orders cost 170 ms of CPU.
+        """
+        out = []
+        cache = self._report_cache
+        for o in raw or []:
+            key = o.get("id")
+            try:
+                fingerprint = _FINGERPRINT(o)  # one C call: unified orders carry every key, even when None
+            except KeyError:
+                fingerprint = tuple(o.get(k) for k in _FINGERPRINT_KEYS)
+            hit = cache.get(key) if key is not None else None
+            if hit is not None and hit[0] == fingerprint:
+                out.append(hit[1])
+                continue
+            report = self.order_report(o)
+            if key is not None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                cache[key] = (fingerprint, report)
+            out.append(report)
+        return out
 
     def order_report(self, raw: dict, fallback_client_id: str | None = None, client_id: str | None = None) -> OrderReport:
         """A ccxt order as an OrderReport. ``client_id`` (we know whose order this is) beats anything in
@@ -619,3 +647,4 @@ class ExchangeVenue:
 
     def remember(self, venue_order_id: str, client_order_id: str) -> None:
         self._venue_ids[venue_order_id] = client_order_id
+        self._report_cache.pop(venue_order_id, None)  # a cached report may carry the id we knew before
