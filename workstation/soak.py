@@ -157,7 +157,8 @@ class Soak:
         # loss from fees, send rate, the duplicate window that would hide the in-doubt guard) are opened up.
         limits = RiskLimits(daily_loss_limit=Decimal(10) ** 9, orders_per_s=1000, cancels_per_s=1000,
                             duplicate_window_s=0.0, max_leverage=Decimal(50), max_margin_pct=Decimal(100))
-        desk = Desk({VENUE: venue}, Journal(self.path), gate=RiskGate(default_limits=limits), clock=self.clock,
+        journal = Journal(self.path, instance=f"{self.seed % 10**8:08d}")  # same seed, same client order ids
+        desk = Desk({VENUE: venue}, journal, gate=RiskGate(default_limits=limits), clock=self.clock,
                     settings=settings, symbols={VENUE: list(SYMBOLS)})
         self._late_snapshots(venue)
         return desk

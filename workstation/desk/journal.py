@@ -145,7 +145,11 @@ class DuplicateIntent(Exception):
 
 
 class Journal:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, instance: str | None = None):
+        """``instance`` fixes the client-order-id tag of a new journal (deterministic runs, screenshots);
+        by default it is random, which keeps two journals' ids apart on one account."""
+        if instance is not None and not (instance.isalnum() and len(instance) == 8):
+            raise ValueError(f"journal instance must be 8 alphanumeric characters, got {instance!r}")
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,8 +159,7 @@ class Journal:
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT value FROM meta WHERE key='instance'").fetchone()
         if row is None:
-            # A random tag per journal keeps two journals' client order ids apart on one account.
-            self._db.execute("INSERT INTO meta VALUES ('instance', ?)", (secrets.token_hex(4),))
+            self._db.execute("INSERT INTO meta VALUES ('instance', ?)", (instance or secrets.token_hex(4),))
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         self.instance = self._db.execute("SELECT value FROM meta WHERE key='instance'").fetchone()[0]
         row = self._db.execute("SELECT value FROM meta WHERE key='order_seq'").fetchone()
