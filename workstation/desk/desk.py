@@ -28,16 +28,20 @@ from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
 from ..venues.errors import ErrorKind, VenueError
 from .clock import Clock
+from .contingent import Contingent
+from .control import Controls
+from .emulator import Emulator
+from .errors import DeskError
 from .events import BookChanged, EventBus, ProposalStaged, RiskAlert
 from .journal import Journal
+from .markouts import MarkoutRecorder
 from .oms import DayFold, Ledger
+from .reconcile import Reconciler
 from .risk import RiskContext, RiskGate, RiskLimits, TradingState
 
+__all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
+
 log = logging.getLogger(__name__)
-
-
-class DeskError(Exception):
-    """A verb that cannot be done as asked; the message says why and what to do instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +97,10 @@ class Desk:
         self._connected = False
         self.recovery: dict[str, Any] | None = None  # what start-up found; shown once, kept in the journal
         self._recovery_shown = False
-        from .reconcile import Reconciler  # local: reconcile imports Desk types
-
         self.reconciler = Reconciler(self)
         self.ledger.load(*journal.replay())
-        from .markouts import MarkoutRecorder  # TCA: the mid 1 s .. 300 s after each fill
-        self.markouts = MarkoutRecorder(self)
+        self.markouts = MarkoutRecorder(self)  # TCA: the mid 1 s .. 300 s after each fill (needs the replayed fills)
         # Trading state, kill switch, limits (human only); locally held orders; OCO / bracket / scaled groups.
-        from .contingent import Contingent
-        from .control import Controls
-        from .emulator import Emulator
-
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)

@@ -37,6 +37,7 @@ from ..domain.money import ZERO
 from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..domain.reports import OrderReport
 from ..venues.errors import ErrorKind, VenueError
+from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
 
 if TYPE_CHECKING:
@@ -591,13 +592,10 @@ class Reconciler:
     def _item(self, key: str, verb: str) -> Item:
         item = self.items.get(key)
         if item is None:
-            from .desk import DeskError
             raise DeskError(f"no difference {key!r}: refresh and pick one from the reconciliation list")
         if not item.open:
-            from .desk import DeskError
             raise DeskError(f"difference {key} is already {item.resolution}")
         if verb not in VERBS.get(item.difference.kind, ()):
-            from .desk import DeskError
             raise DeskError(f"cannot {verb} a {item.difference.kind.replace('_', ' ')}: "
                             f"choose {', '.join(VERBS.get(item.difference.kind, ()))}")
         return item
@@ -656,7 +654,6 @@ class Reconciler:
         desk = self.desk
         order = desk.ledger.orders.get(d.client_order_id or "")
         if order is None:
-            from .desk import DeskError
             raise DeskError(f"order {d.client_order_id} is no longer known here: refresh")
         if order.status.is_working:
             await desk.cancel(order.client_order_id, actor)
@@ -669,7 +666,6 @@ class Reconciler:
                 note = "canceled at the venue after all"
             except VenueError as err:
                 if err.kind is not ErrorKind.NOT_FOUND:
-                    from .desk import DeskError
                     raise DeskError(f"cancel of {order.client_order_id} failed: {err.message}") from err
                 note = "the venue does not have it: nothing to cancel"
         self._close(item, "canceled", actor, note)
