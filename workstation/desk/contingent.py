@@ -263,12 +263,11 @@ class Contingent:
             raise GroupError(f"group {group.id} is not waiting for approval as a whole ({states})")
         for order in orders:
             stale = desk._stale_proposal(order)
-            if stale:
+            if stale is not None:
+                status, why = stale
                 for o in orders:
-                    desk.ledger.move(o, OrderStatus.EXPIRED if "old" in stale else OrderStatus.DENIED,
-                                     "expired" if "old" in stale else "denied", actor, stale,
-                                     payload={"at": "approval", "group_id": group.id})
-                raise GroupError(stale)
+                    desk.ledger.move(o, status, status.value, actor, why, payload={"at": "approval", "group_id": group.id})
+                raise GroupError(why)
         members = list(zip(group.roles, (o.spec for o in orders)))
         # No order-rate check here: an approved group's sends are paced under the limit instead.
         problems = self._check(group.kind, members, orders, confirm_duplicate=True)

@@ -28,8 +28,8 @@ from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
 from ..venues.errors import ErrorKind, VenueError
 from .clock import Clock
-from .contingent import Contingent
-from .control import Controls
+from .contingent import Contingent, GroupError, bracket_children, scaled_specs
+from .control import ControlError, Controls
 from .emulator import Emulator
 from .errors import DeskError
 from .events import BookChanged, EventBus, ProposalStaged, RiskAlert
@@ -566,7 +566,6 @@ class Desk:
             if edits:
                 raise DeskError(f"{client_order_id} is part of {group.kind} group {group.id}: reject it and "
                                 f"stage the group again to change it")
-            from .contingent import GroupError
             try:
                 await self.contingent.approve(group, actor)
             except GroupError as exc:
@@ -582,10 +581,10 @@ class Desk:
             self.ledger.touch(order, "edited", actor, {"before": {k: getattr(before, k) for k in edits},
                                                        "after": dict(edits)})
         stale = self._stale_proposal(order)
-        if stale:
-            self.ledger.move(order, OrderStatus.EXPIRED if "old" in stale else OrderStatus.DENIED,
-                             "expired" if "old" in stale else "denied", actor, stale, payload={"at": "approval"})
-            raise DeskError(stale)
+        if stale is not None:
+            status, why = stale
+            self.ledger.move(order, status, status.value, actor, why, payload={"at": "approval"})
+            raise DeskError(why)
         emulated = self.emulation_reason(order.spec)
         problems = self.check(order.spec, order=order, sending=not emulated)
         if problems:
@@ -605,20 +604,21 @@ class Desk:
         await self._send(order, actor)
         return copy.copy(order)
 
-    def _stale_proposal(self, order: Order) -> str | None:
-        """A copilot proposal is approved as proposed or not at all: too old, or the market moved, means re-stage."""
+    def _stale_proposal(self, order: Order) -> tuple[OrderStatus, str] | None:
+        """A copilot proposal is approved as proposed or not at all: too old (EXPIRED), or the market
+        moved past the tolerance (DENIED), means re-stage."""
         if order.spec.origin is not Origin.COPILOT:
             return None
         age_s = (self.clock.wall_ms() - order.wall_ms.get("staged", self.clock.wall_ms())) / 1000
         if age_s > self.settings.proposal_expiry_s:
-            return (f"proposal is {age_s:.0f}s old (expiry {self.settings.proposal_expiry_s:.0f}s): "
-                    f"ask the copilot again or stage it yourself")
+            return OrderStatus.EXPIRED, (f"proposal is {age_s:.0f}s old (expiry {self.settings.proposal_expiry_s:.0f}s): "
+                                         f"ask the copilot again or stage it yourself")
         then, now = order.spec.decision_mid, self.mark(order.venue, order.symbol)
         if then and now:
             moved = abs(now - then) / then * 10000
             if moved > self.settings.price_tolerance_bps:
-                return (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
-                        f"{self.settings.price_tolerance_bps} bps): re-stage at today's price")
+                return OrderStatus.DENIED, (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
+                                            f"{self.settings.price_tolerance_bps} bps): re-stage at today's price")
         return None
 
     async def _send(self, order: Order, actor: str) -> None:
@@ -872,7 +872,6 @@ class Desk:
                     *, confirm_duplicate: bool = False) -> list[Order]:
         """Stage orders that belong together for one approval. ``members`` are (role, spec): OCO legs
         ("leg"), a bracket's ("entry", "stop_loss", "take_profit"), scaled slices ("slice")."""
-        from .contingent import GroupError
         if not members:
             raise DeskError("a group needs members")
         actor = actor or members[0][1].origin.value
@@ -888,7 +887,6 @@ class Desk:
         """An entry with a stop-loss and/or take-profit that go live when it fills, sized to what filled.
         ``children``: stop_price, stop_limit_price, trailing_amount, trailing_percent, take_profit_price,
         take_profit_trigger (see contingent.bracket_children)."""
-        from .contingent import GroupError, bracket_children
         market = self.market(entry.venue, entry.symbol)
         try:
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
@@ -900,7 +898,6 @@ class Desk:
                      distribution: str = "equal", actor: str | None = None) -> list[Order]:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
-        from .contingent import GroupError, scaled_specs
         try:
             specs = scaled_specs(self.market(base.venue, base.symbol), base, Decimal(total), Decimal(start),
                                  Decimal(end), count, distribution)
@@ -929,7 +926,6 @@ class Desk:
 
     def set_trading_state(self, venue: str, state: TradingState | str, actor: str = "human", reason: str = "") -> None:
         """ACTIVE, REDUCING (only risk-reducing orders) or HALTED. Human only; journaled."""
-        from .control import ControlError
         try:
             self.controls.set_state(venue, TradingState(state), actor, reason)
         except (ControlError, ValueError) as exc:
@@ -939,7 +935,6 @@ class Desk:
         """HALT every account, disarm emulated orders, decline proposals, cancel every working order on
         every venue; with ``flatten`` (the UI's second confirmation) close derivatives positions with
         reduce-only market orders. Returns a KillReport (elapsed_ms to zero working orders)."""
-        from .control import ControlError
         try:
             return await self.controls.kill(actor, reason, flatten)
         except ControlError as exc:
@@ -948,7 +943,6 @@ class Desk:
     def rearm(self, actor: str = "human", venue: str | None = None, reason: str = "",
               to: TradingState | str = TradingState.ACTIVE) -> list[str]:
         """Leave HALTED (every venue, or one) for ACTIVE or REDUCING. A deliberate human act; journaled."""
-        from .control import ControlError
         try:
             return self.controls.rearm(actor, venue, reason, TradingState(to))
         except (ControlError, ValueError) as exc:
@@ -958,7 +952,6 @@ class Desk:
                         reason: str = "", **changes: Any) -> RiskLimits:
         """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None).
         Human only; journaled as ``risk_change`` with before and after."""
-        from .control import ControlError
         try:
             return self.controls.set_limits(actor, venue, symbol, changes, reason)
         except (ControlError, ValueError) as exc:
