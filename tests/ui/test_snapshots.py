@@ -30,6 +30,9 @@ def _run_before(demo, scene):
     ("ticket", (120, 36)),
     ("approvals", (120, 36)),
     ("execution-detail", (120, 36)),
+    ("copilot-proposal", (120, 36)),
+    ("kill", (120, 36)),
+    ("reconcile", (120, 36)),
 ])
 def test_snapshot(snap_compare, demo, scene, size):
     app = screenshots.demo_app(demo)

@@ -1,6 +1,9 @@
 """The Workstation TUI. `run_app(config)` is what `workstation` / `workstation run` calls.
 
 Data flow: the Desk publishes events on its bus; `_on_event` only marks what is dirty.
+The copilot (built here from the config: rules by default, off = disabled) publishes its own
+events; they are moved onto the UI's message queue and shown as notifications and in the status
+bar. It can only stage: whatever it proposes waits in the approval queue for a human.
 A steady UI tick (`tick_s`, 10 Hz by default) hands the dirty set to the main screen,
 which reads snapshots from the Desk and applies them in one batch. Desk verbs that await
 (start, approve, cancel, modify, refresh) and candle fetches run in workers that report
@@ -28,8 +31,8 @@ from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderCh
 from ..paths import themes_dirs
 from .commands import WorkstationCommands
 from .keys import APP_BINDINGS, known_ids
-from .messages import (CandlesFailed, CandlesLoaded, DeskActionDone, DeskActionFailed, DeskStarted,
-                       DeskStartFailed)
+from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDone, DeskActionFailed, DeskStarted,
+                       DeskStartFailed, KillDone, KillFailed)
 from .screens.help import HelpScreen
 from .screens.main import Dirty, MainScreen
 from .widgets.chart import PriceChart
@@ -48,10 +51,19 @@ class WorkstationApp(App):
 
     def __init__(self, desk: Desk, config: Config | None = None, *, start_desk: bool | str = True,
                  now: Callable[[], datetime] | None = None, tick_s: float = 0.1, candles_every_s: float = 5.0,
-                 theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5):
+                 theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5, copilot=None,
+                 alert_repeat_s: float = 30.0):
         super().__init__()
         self.desk = desk
         self.config = config or Config()
+        if copilot is None:
+            from ..copilot.service import Copilot
+            copilot = Copilot.from_desk(desk, self.config.copilot)
+        self.copilot = copilot or None  # copilot=False: an app without one (bench, some tests)
+        self._copilot_unsubscribe: Callable[[], None] | None = None
+        self.copilot_log: list[str] = []  # the last replies and errors, newest last
+        self.alert_repeat_s = alert_repeat_s
+        self._alert_seen: dict[str, tuple[float, int]] = {}  # message -> (last shown, repeats since)
         self.start_desk_on_mount = start_desk
         self.now = now or datetime.now
         self.tick_s = tick_s
@@ -104,6 +116,9 @@ class WorkstationApp(App):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.desk.bus.subscribe(self._on_event)
+        if self.copilot is not None:
+            self._copilot_unsubscribe = self.copilot.subscribe(lambda event: self.post_message(CopilotEvent(event)))
+            self.start_copilot()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         unknown = sorted(set(self.keymap) - known_ids())
         if unknown:
@@ -124,9 +139,16 @@ class WorkstationApp(App):
         else:
             self.ready_after_s = time.perf_counter() - self.started_at
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._copilot_unsubscribe is not None:
+            self._copilot_unsubscribe()
+        if self.copilot is not None:
+            try:
+                await asyncio.wait_for(self.copilot.stop(), timeout=3)
+            except Exception:  # noqa: BLE001 - leaving anyway
+                log.exception("copilot stop failed")
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node) -> None:
         keys = ", ".join(sorted(f"{b.id}={b.key}" for b in clashed_bindings))
@@ -156,6 +178,7 @@ class WorkstationApp(App):
             return
 
     def on_desk_started(self, message: DeskStarted) -> None:
+        self.show_recovery()
         self.connecting = False
         self.status_note = ""
         self.ready_after_s = message.elapsed_s
@@ -199,6 +222,30 @@ class WorkstationApp(App):
                 self.status_note = ""
         elif isinstance(event, RiskAlert):
             self._alerts.append(event)
+            dirty.status = True  # trading state changes come as alerts
+
+    def _show_alerts(self) -> None:
+        """RiskAlerts as notifications, coalesced: the same message again within ``alert_repeat_s`` is
+        counted, not shown; the count rides on the next one shown. At most a few per tick."""
+        alerts, self._alerts = self._alerts, []
+        if not alerts:
+            return
+        now = time.monotonic()
+        shown = 0
+        for alert in alerts:
+            last, repeats = self._alert_seen.get(alert.message, (None, 0))
+            if last is not None and now - last < self.alert_repeat_s:
+                self._alert_seen[alert.message] = (last, repeats + 1)
+                continue
+            if shown >= 3:
+                continue
+            shown += 1
+            self._alert_seen[alert.message] = (now, 0)
+            severity = {"error": "error", "info": "information"}.get(alert.level, "warning")
+            more = f" (and {repeats} more like it)" if repeats else ""
+            self.notify(alert.message + more, title="Risk", severity=severity, timeout=10 if severity == "error" else 5)
+        if len(self._alert_seen) > 500:
+            self._alert_seen = dict(list(self._alert_seen.items())[-200:])
 
     def tick(self) -> None:
         if not self.screen_stack or not isinstance(self.screen_stack[0], MainScreen):
@@ -206,10 +253,7 @@ class WorkstationApp(App):
         main = self.main_screen
         if not main.is_mounted:
             return
-        alerts, self._alerts = self._alerts[-3:], []
-        for alert in alerts:
-            severity = {"error": "error", "info": "information"}.get(alert.level, "warning")
-            self.notify(alert.message, title="Risk", severity=severity)
+        self._show_alerts()
         try:
             main.apply(self.dirty, self.now().strftime("%H:%M:%S"))
         except NoMatches:  # the screen is being built or torn down: nothing to show into
@@ -243,9 +287,257 @@ class WorkstationApp(App):
         log.info("candles %s %s: %s", message.venue, message.symbol, message.error)
 
     # -- desk verbs, in workers -----------------------------------------------------------------
-    def approve(self, cid: str) -> None:
-        self.run_worker(self._verb("approve", cid, lambda: self.desk.approve(cid)), group="verbs",
-                        exit_on_error=False, description=f"approve {cid}")
+    def approve(self, cid: str, edits: dict | None = None) -> None:
+        async def call():
+            order = await self.desk.approve(cid, edits=edits) if edits else await self.desk.approve(cid)
+            self.record_copilot_decision(cid, "edited" if edits else "approved", edits=edits)
+            return order
+
+        self.run_worker(self._verb("approve", cid, call), group="verbs", exit_on_error=False,
+                        description=f"approve {cid}")
+
+    def reject(self, cid: str, reason: str) -> bool:
+        try:
+            self.desk.reject(cid, reason)
+        except DeskError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        self.record_copilot_decision(cid, "rejected", reason)
+        self.dirty.orders = True
+        self.notify(f"Rejected {cid}" + (f": {reason}" if reason else ""))
+        return True
+
+    # -- the copilot ----------------------------------------------------------------------------
+    def copilot_proposal_of(self, cid: str):
+        if self.copilot is None:
+            return None
+        from .screens.proposal import proposal_for
+        return proposal_for(self.copilot, cid)
+
+    def record_copilot_decision(self, cid: str | None, decision: str, reason: str = "", edits: dict | None = None,
+                                proposal_id: str | None = None) -> None:
+        """After a human decided on a copilot proposal: journal it with the copilot (never fatal)."""
+        if self.copilot is None:
+            return
+        proposal = self.copilot.proposal(proposal_id) if proposal_id else self.copilot_proposal_of(cid or "")
+        if proposal is None or proposal.decision is not None:
+            return
+        try:
+            self.copilot.record_decision(proposal.id, decision, reason,
+                                         {k: str(v) for k, v in (edits or {}).items()} or None)
+        except Exception:  # noqa: BLE001
+            log.exception("recording the decision on %s failed", proposal.id)
+
+    @work(group="copilot-start", exclusive=True, exit_on_error=False)
+    async def start_copilot(self) -> None:
+        try:
+            await self.copilot.start()
+        except Exception as exc:  # noqa: BLE001
+            self.notify(f"The copilot did not start: {exc}", title="Copilot", severity="error")
+
+    def ask_copilot(self, prompt: str) -> None:
+        if self.copilot is None:
+            self.notify("No copilot in this session", severity="warning")
+            return
+        if not self.copilot.enabled:
+            self.notify("The copilot is off: press C to turn it on", title="Copilot", severity="warning")
+            return
+        self.copilot.ask(prompt)  # returns at once; the answer comes back as events
+        self.copilot_log.append(f"you: {prompt}")
+
+    def toggle_copilot(self) -> None:
+        if self.copilot is None:
+            self.notify("No copilot in this session", severity="warning")
+            return
+        on = self.copilot.toggle()
+        self.dirty.status = True
+        self.notify(f"Copilot {'on' if on else 'off'}", title="Copilot", timeout=3)
+
+    def toggle_auto_propose(self) -> None:
+        if self.copilot is None:
+            self.notify("No copilot in this session", severity="warning")
+            return
+        if self.copilot.auto_propose_s > 0:
+            self.copilot.set_auto_propose(0)
+            self.notify("Auto-propose off", title="Copilot", timeout=3)
+        else:
+            seconds = float(self.config.copilot.auto_propose_s) or 30.0
+            self.copilot.set_auto_propose(seconds)
+            note = "" if self.copilot.enabled else " (the copilot is off: C turns it on)"
+            self.notify(f"Auto-propose every {seconds:g}s: proposals wait for your approval{note}",
+                        title="Copilot", timeout=4)
+        self.dirty.status = True
+
+    def copilot_status(self) -> str | None:
+        if self.copilot is None:
+            return None
+        status = self.copilot.status
+        if self.copilot.enabled and self.copilot.auto_propose_s > 0 and status == "idle":
+            return f"auto {self.copilot.auto_propose_s:g}s"
+        return status
+
+    def on_copilot_event(self, message: CopilotEvent) -> None:
+        from ..copilot.service import CopilotError, CopilotReply, ProposalMade, StatusChanged
+
+        event = message.event
+        if isinstance(event, StatusChanged):
+            self.dirty.status = True
+            if event.detail and event.status == "idle" and "paused" in event.detail:
+                self.notify(event.detail, title="Copilot", severity="warning", timeout=5)
+        elif isinstance(event, ProposalMade):
+            self.dirty.orders = True
+        elif isinstance(event, CopilotReply):
+            self.copilot_log.append(f"copilot: {event.text}")
+            if event.prompt is None and not event.proposals:
+                return  # an auto-propose round that found nothing: no need to say so every time
+            self.notify(event.text[:400], title="Copilot" + (" · proposes" if event.proposals else ""),
+                        severity="warning" if event.refused else "information",
+                        timeout=8 if event.proposals else 6, markup=False)
+            if event.proposals and isinstance(self.screen, MainScreen):
+                self.main_screen.show_tab("approvals", focus=False)
+        elif isinstance(event, CopilotError):
+            self.copilot_log.append(f"error ({event.scenario}): {event.message}")
+            self.notify(event.message[:400], title=f"Copilot error: {event.scenario}", severity="error", timeout=8,
+                        markup=False)
+        self.copilot_log = self.copilot_log[-50:]
+
+    def confirm_suggestion(self, proposal_id: str) -> None:
+        """A copilot cancel / modify suggestion the human confirmed: the UI calls the Desk's verb."""
+        proposal = self.copilot.proposal(proposal_id)
+        cid = proposal.target_order_id
+
+        async def call():
+            if proposal.kind == "cancel":
+                result = await self.desk.cancel(cid)
+            else:
+                result = await self.desk.modify(cid, amount=proposal.new_amount, price=proposal.new_price)
+            self.record_copilot_decision(None, "approved", proposal_id=proposal_id)
+            return result
+
+        self.run_worker(self._verb(proposal.kind, cid, call), group="verbs", exit_on_error=False,
+                        description=f"{proposal.kind} {cid} (copilot)")
+
+    def reject_suggestion(self, proposal_id: str, reason: str) -> None:
+        self.record_copilot_decision(None, "rejected", reason, proposal_id=proposal_id)
+        self.dirty.orders = True
+        self.notify("Suggestion rejected" + (f": {reason}" if reason else ""))
+
+    # -- kill switch and trading state ------------------------------------------------------------
+    def action_kill(self) -> None:
+        from .screens.kill import KillScreen
+
+        if isinstance(self.screen, KillScreen):
+            return
+        working = len(self.desk.working_orders())
+        pending = len(self.desk.pending_approvals())
+        emulated = len(self.desk.emulated_orders())
+        venues = ", ".join(self.desk.venues) or "no venue"
+        summary = (f"HALT trading on {venues}, then:\n"
+                   f"  decline {pending} proposal(s) waiting for approval\n"
+                   f"  disarm {emulated} emulated order(s) held here\n"
+                   f"  cancel {working - emulated} working order(s) at the venues\n"
+                   f"Nothing can be sent until you re-arm ({self.keymap.get('rearm', 'ctrl+r')}).")
+        self.push_screen(KillScreen(summary), callback=self._kill_chosen)
+
+    def _kill_chosen(self, choice: str | None) -> None:
+        if choice in ("kill", "flatten"):
+            self.kill(flatten=choice == "flatten")
+
+    @work(group="kill", exclusive=True, exit_on_error=False)
+    async def kill(self, flatten: bool = False) -> None:
+        try:
+            report = await self.desk.kill(flatten=flatten, actor="human", reason="kill switch (UI)")
+        except Exception as exc:  # noqa: BLE001 - the kill switch must report, never crash
+            log.exception("kill failed")
+            self.post_message(KillFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(KillDone(report, flatten))
+
+    def on_kill_done(self, message: KillDone) -> None:
+        r = message.report
+        self.dirty.everything = True
+        zero = ", ".join(f"{v} {ms:.0f} ms" for v, ms in (getattr(r, "venue_zero_ms", {}) or {}).items())
+        lines = [f"HALTED. Canceled {r.canceled}, disarmed {r.disarmed}, declined {r.declined}"
+                 + (f", filled meanwhile {r.filled_meanwhile}" if r.filled_meanwhile else ""),
+                 f"zero working orders after {r.elapsed_ms:.0f} ms" + (f" (venues: {zero})" if zero else "")]
+        if r.flatten_orders:
+            lines.append(f"flatten: {len(r.flatten_orders)} reduce-only market order(s)")
+        if r.remaining:
+            lines.append(f"STILL WORKING (in doubt, being looked up): {', '.join(r.remaining)}")
+        if r.errors:
+            lines.append("errors: " + "; ".join(r.errors)[:300])
+        self.notify("\n".join(lines), title="Kill switch", severity="error" if (r.remaining or r.errors) else "warning",
+                    timeout=15, markup=False)
+
+    def on_kill_failed(self, message: KillFailed) -> None:
+        self.dirty.everything = True
+        self.notify(f"Kill switch failed: {message.error}. Check the venues directly.", title="Kill switch",
+                    severity="error", timeout=30)
+
+    def action_rearm(self) -> None:
+        from .screens.kill import ConfirmScreen
+
+        halted = [v for v, s in self.desk.trading_states().items() if s.value == "halted"]
+        if not halted:
+            self.notify("Trading is not halted: nothing to re-arm", timeout=3)
+            return
+        self.push_screen(ConfirmScreen(
+            "Re-arm trading?", f"{', '.join(halted)} HALTED. Re-arming lets approved orders reach the venue again.\n"
+            "Press y to go back to ACTIVE.", yes="re-arm"), callback=self._rearm_confirmed)
+
+    def _rearm_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        try:
+            done = self.desk.rearm(actor="human", reason="re-armed from the UI")
+        except DeskError as exc:
+            self.notify(str(exc), title="Re-arm", severity="error")
+            return
+        self.dirty.everything = True
+        self.notify(f"Re-armed: {', '.join(done) or 'nothing was halted'} ACTIVE", title="Trading", timeout=5)
+
+    # -- reconciliation -------------------------------------------------------------------------
+    def reconcile_verb(self, verb: str, key: str) -> None:
+        async def call():
+            if verb == "adopt":
+                return self.desk.adopt(key)
+            if verb == "ignore":
+                return self.desk.ignore_difference(key, note="ignored from the reconciliation screen")
+            return await self.desk.cancel_difference(key)
+
+        self.run_worker(self._verb(f"reconcile:{verb}", key, call), group="verbs", exit_on_error=False,
+                        description=f"{verb} {key}")
+
+    def show_recovery(self) -> None:
+        """What start-up recovery found, once (the Desk keeps it for us until taken)."""
+        take = getattr(self.desk, "take_recovery", None)
+        rec = take() if take is not None else None
+        if not rec:
+            return
+        parts = [f"{len(rec.get(k) or [])} {label}" for k, label in (
+            ("orders_adopted", "external order(s) adopted"), ("fills_recovered", "fill(s) recovered"),
+            ("orders_updated", "order(s) updated from the venue"), ("intents_found", "unacknowledged order(s) found"),
+            ("intents_not_found", "not found yet (looked up, never re-sent)")) if rec.get(k)]
+        state = "reconciled" if rec.get("reconciled") else "NOT yet reconciled: no approval until it is"
+        self.notify("Start-up recovery: " + ("; ".join(parts) or "nothing to recover") + f". {state}. "
+                    "Details: R (reconciliation) and A (audit).", title="Recovery",
+                    severity="warning" if rec.get("reconciled") else "error", timeout=20)
+
+    # -- screens --------------------------------------------------------------------------------
+    def open_tca(self) -> None:
+        from .screens.tca import TcaScreen
+        if not isinstance(self.screen, TcaScreen):
+            self.push_screen(TcaScreen(self.desk))
+
+    def open_audit(self) -> None:
+        from .screens.audit import AuditScreen
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen(self.desk))
+
+    def open_reconcile(self) -> None:
+        from .screens.reconcile import ReconcileScreen
+        if not isinstance(self.screen, ReconcileScreen):
+            self.push_screen(ReconcileScreen(self.desk))
 
     def cancel(self, cid: str) -> None:
         self.run_worker(self._verb("cancel", cid, lambda: self.desk.cancel(cid)), group="verbs",
@@ -278,19 +570,27 @@ class WorkstationApp(App):
         if message.verb == "refresh":
             self.notify("Refreshed and reconciled", timeout=2)
             return
+        if message.verb.startswith("reconcile:"):
+            verb = message.verb.split(":", 1)[1]
+            screen = self.screen
+            if hasattr(screen, "update_view"):
+                screen.update_view()
+            self.notify(f"{verb}: {message.client_order_id}", title="Reconciliation", timeout=4)
+            return
         status = (message.status or "").replace("_", " ")
         if message.status in ("denied", "rejected"):
             self.notify(f"{message.verb} {message.client_order_id}: {status}: {message.detail}",
                         severity="error", timeout=8)
             return
-        self.notify(f"{message.verb.capitalize()}d {message.client_order_id}: {status}"
-                    if message.verb != "approve" else f"Approved {message.client_order_id}: {status}", timeout=4)
+        done = {"approve": "Approved", "cancel": "Canceled", "modify": "Modified"}.get(message.verb, message.verb)
+        self.notify(f"{done} {message.client_order_id}: {status}", timeout=4)
         if message.verb == "approve" and not self.desk.pending_approvals():
             self.main_screen.show_tab("orders", focus=False)
 
     def on_desk_action_failed(self, message: DeskActionFailed) -> None:
         self.dirty.orders = True
-        self.notify(message.error, title=f"{message.verb} failed", severity="error", timeout=8)
+        self.notify(message.error, title=f"{message.verb.replace('reconcile:', '')} failed", severity="error",
+                    timeout=8)
 
     # -- app actions ----------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -309,6 +609,11 @@ def run_app(config: Config) -> int:
         try:
             await app.run_async()
         finally:
+            if app.copilot is not None:
+                try:
+                    await asyncio.wait_for(app.copilot.stop(), timeout=3)
+                except Exception:  # noqa: BLE001
+                    log.exception("copilot stop failed")
             try:
                 await asyncio.wait_for(desk.stop(), timeout=5)
             except Exception:  # noqa: BLE001 - leaving anyway

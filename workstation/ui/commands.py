@@ -19,13 +19,20 @@ class WorkstationCommands(Provider):
         for binding in MAIN_BINDINGS:
             key = keymap.get(binding.id or "", binding.key_display or binding.key)
             out.append((binding.description, partial(main.run_action, binding.action),
-                        f"{DESCRIPTIONS.get(binding.id or '', '')}  [{key}]"))
+                        f"{DESCRIPTIONS.get(binding.id or '', '')}  · key {key}"))
         for binding in APP_BINDINGS:
             if binding.action == "command_palette":
                 continue
             key = keymap.get(binding.id or "", binding.key_display or binding.key)
             out.append((binding.description, partial(app.run_action, binding.action),
-                        f"{DESCRIPTIONS.get(binding.id or '', '')}  [{key}]"))
+                        f"{DESCRIPTIONS.get(binding.id or '', '')}  · key {key}"))
+        out.append(("Kill switch", partial(app.run_action, "kill"),
+                    f"{DESCRIPTIONS['kill']}  · key {keymap.get('kill', 'ctrl+k')}"))
+        out.append(("Re-arm trading", partial(app.run_action, "rearm"),
+                    f"{DESCRIPTIONS['rearm']}  · key {keymap.get('rearm', 'ctrl+r')}"))
+        out.append(("Execution quality (TCA)", partial(main.run_action, "tca"), DESCRIPTIONS["tca"]))
+        out.append(("Reconciliation", partial(main.run_action, "reconcile_screen"), DESCRIPTIONS["reconcile_screen"]))
+        out.append(("Audit trail", partial(main.run_action, "audit"), DESCRIPTIONS["audit"]))
         for venue, symbol in main.symbols():
             out.append((f"Go to symbol {symbol}", partial(main.select_symbol, venue, symbol), f"show {symbol} on {venue}"))
             out.append((f"Buy {symbol}", partial(main.open_ticket, Side.BUY, venue, symbol), f"buy ticket for {symbol}"))

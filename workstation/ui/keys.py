@@ -16,6 +16,8 @@ APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit"),
     Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False),
     Binding("ctrl+p", "command_palette", "Palette", id="command_palette", show=False),
+    Binding("ctrl+k", "kill", "KILL", id="kill"),
+    Binding("ctrl+r", "rearm", "Re-arm", id="rearm", show=False),
 ]
 
 # The main screen's trading actions (not active while a modal is open).
@@ -26,11 +28,12 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("x", "reject", "Reject", id="reject"),
     Binding("c", "cancel_order", "Cancel", id="cancel_order"),
     Binding("m", "modify_order", "Modify", id="modify_order"),
-    Binding("e", "execution_detail", "Exec detail", id="execution_detail"),
+    Binding("e", "execution_detail", "Exec detail", id="execution_detail", show=False),
     Binding("v", "proposal_detail", "Proposal", id="proposal_detail", show=False),
     Binding("r", "refresh", "Refresh", id="refresh", show=False),
     Binding("left_square_bracket", "symbol_step(-1)", "Prev symbol", id="symbol_prev", show=False, key_display="["),
-    Binding("right_square_bracket", "symbol_step(1)", "Next symbol", id="symbol_next", key_display="]"),
+    Binding("right_square_bracket", "symbol_step(1)", "Next symbol", id="symbol_next", show=False,
+            key_display="]"),
     Binding("1", "symbol_index(0)", "Symbol 1", id="symbol_1", show=False),
     Binding("2", "symbol_index(1)", "Symbol 2", id="symbol_2", show=False),
     Binding("3", "symbol_index(2)", "Symbol 3", id="symbol_3", show=False),
@@ -39,6 +42,12 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("p", "show_panel('positions')", "Positions", id="show_positions", show=False),
     Binding("w", "show_panel('approvals')", "Approvals", id="show_approvals", show=False),
     Binding("l", "show_panel('executions')", "Exec log", id="show_executions", show=False),
+    Binding("slash", "copilot_ask", "Ask copilot", id="copilot_ask", key_display="/"),
+    Binding("C", "copilot_toggle", "Copilot on/off", id="copilot_toggle", show=False),
+    Binding("P", "copilot_auto", "Auto-propose", id="copilot_auto", show=False),
+    Binding("R", "reconcile_screen", "Reconcile", id="reconcile_screen", show=False),
+    Binding("A", "audit", "Audit", id="audit", show=False),
+    Binding("T", "tca", "TCA", id="tca", show=False),
 ]
 
 # Inside the order ticket.
@@ -48,13 +57,43 @@ TICKET_BINDINGS: list[Binding] = [
     Binding("ctrl+t", "flip_side", "Buy/Sell", id="ticket_flip_side"),
     Binding("ctrl+o", "cycle_type", "Type", id="ticket_cycle_type"),
     Binding("ctrl+n", "cycle_unit", "Units", id="ticket_cycle_unit"),
+    Binding("ctrl+b", "cycle_trigger_by", "Trigger by", id="ticket_cycle_trigger_by"),
 ]
 
 # Inside the proposal detail.
 PROPOSAL_BINDINGS: list[Binding] = [
     Binding("a", "decide('approve')", "Approve", id="proposal_approve"),
     Binding("x", "decide('reject')", "Reject", id="proposal_reject"),
+    Binding("e", "decide('edit')", "Edit, then approve", id="proposal_edit"),
     Binding("escape", "decide('close')", "Close", id="proposal_close"),
+]
+
+# Inside a confirmation (kill switch, re-arm, confirming a copilot suggestion).
+CONFIRM_BINDINGS: list[Binding] = [
+    Binding("y", "confirm", "Yes", id="confirm_yes"),
+    Binding("escape", "close", "No", id="confirm_no"),
+]
+
+# The kill switch's confirmation.
+KILL_BINDINGS: list[Binding] = [
+    Binding("y", "kill(False)", "Kill", id="kill_confirm"),
+    Binding("F", "kill(True)", "Kill and flatten", id="kill_flatten"),
+    Binding("escape", "close", "Keep trading", id="kill_close"),
+]
+
+# The reconciliation screen.
+RECONCILE_BINDINGS: list[Binding] = [
+    Binding("a", "verb('adopt')", "Adopt", id="reconcile_adopt"),
+    Binding("c", "verb('cancel')", "Cancel it", id="reconcile_cancel"),
+    Binding("i", "verb('ignore')", "Ignore", id="reconcile_ignore"),
+    Binding("r", "refresh", "Refresh", id="reconcile_refresh"),
+    Binding("escape", "close", "Close", id="reconcile_close"),
+]
+
+# The audit screen.
+AUDIT_BINDINGS: list[Binding] = [
+    Binding("r", "reload", "Reload", id="audit_reload"),
+    Binding("escape", "close", "Close", id="audit_close"),
 ]
 
 CLOSE_BINDINGS: list[Binding] = [
@@ -85,14 +124,38 @@ DESCRIPTIONS: dict[str, str] = {
     "show_positions": "show positions",
     "show_approvals": "show the approval queue",
     "show_executions": "show the execution log",
+    "copilot_ask": "ask the copilot (it can only propose: you approve)",
+    "copilot_toggle": "turn the copilot on or off",
+    "copilot_auto": "turn the copilot's auto-propose rounds on or off",
+    "reconcile_screen": "every difference with the venue: adopt, cancel or ignore",
+    "audit": "every decision: who and why",
+    "tca": "execution quality: slippage, latency, fill probability, markouts",
+    "kill": "KILL SWITCH: halt trading, cancel every working order (asks first)",
+    "rearm": "re-arm trading after a kill (asks first)",
     "ticket_close": "close the ticket without staging",
     "ticket_stage": "stage the order (Enter in a field does the same)",
     "ticket_flip_side": "switch between buy and sell",
     "ticket_cycle_type": "next order type",
     "ticket_cycle_unit": "amount in base / quote notional / % of balance",
+    "ticket_cycle_trigger_by": "which price fires a trigger: last, mark, bid/ask, mid",
     "proposal_approve": "approve this proposal",
     "proposal_reject": "reject this proposal",
+    "proposal_edit": "change amount / price / trigger, then approve",
     "proposal_close": "close",
+    "confirm_yes": "yes, do it",
+    "confirm_no": "no, leave it",
+    "kill_confirm": "kill: halt, decline proposals, disarm emulated, cancel every working order",
+    "kill_flatten": "kill and also flatten derivatives positions (asks again)",
+    "kill_close": "keep trading",
+    "reconcile_adopt": "manage the external order here / accept the venue's figure",
+    "reconcile_cancel": "cancel the order behind the difference at the venue",
+    "reconcile_ignore": "leave it as it is",
+    "reconcile_refresh": "fetch and reconcile now",
+    "reconcile_close": "close",
+    "audit_reload": "reload the audit trail",
+    "audit_close": "close",
+    "tca_group": "TCA: group by symbol, size, order type, origin, everything",
+    "tca_window": "TCA: window all, 5 min, 1 h, 24 h, last 50",
     "close": "close this window",
 }
 
@@ -114,10 +177,18 @@ def _display(binding: Binding, keymap: dict[str, str]) -> str:
 
 def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
     keymap = keymap or {}
+    from .screens.tca import TcaScreen  # its own bindings, with ids: listed and remappable too
+
     rows = []
+    seen: set[str] = set()
     for where, table in (("main", MAIN_BINDINGS), ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS),
-                         ("proposal", PROPOSAL_BINDINGS), ("detail", CLOSE_BINDINGS)):
+                         ("proposal", PROPOSAL_BINDINGS), ("confirm", CONFIRM_BINDINGS),
+                         ("kill", KILL_BINDINGS), ("reconcile", RECONCILE_BINDINGS), ("audit", AUDIT_BINDINGS),
+                         ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS)):
         for b in table:
+            if isinstance(b, tuple) or (b.id or b.action) in seen:
+                continue
+            seen.add(b.id or b.action)
             rows.append(KeyRow(where, b.id or b.action, _display(b, keymap), b.action,
                                DESCRIPTIONS.get(b.id or "", b.description)))
     return rows

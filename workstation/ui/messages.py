@@ -46,3 +46,21 @@ class CandlesFailed(Message):
     venue: str
     symbol: str
     error: str
+
+
+@dataclass
+class CopilotEvent(Message):
+    """A copilot event (ProposalMade, CopilotReply, CopilotError, StatusChanged), moved onto the UI's queue."""
+
+    event: object
+
+
+@dataclass
+class KillDone(Message):
+    report: object
+    flatten: bool
+
+
+@dataclass
+class KillFailed(Message):
+    error: str

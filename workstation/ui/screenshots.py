@@ -1,7 +1,8 @@
 """`workstation screenshots`: regenerate screenshots/ from the real app on a deterministic paper desk.
 
-Scenes: the main screen (80x24, 120x36, 160x48), the order ticket, the approval queue with a
-proposal (and its detail), the execution detail; each in every theme asked for (default: ours,
+Scenes: the main screen (80x24, 120x36, 160x48), the order ticket (and a bracket in it), the approval
+queue with a proposal (and its detail), a copilot proposal's detail, the execution detail, the kill
+switch's confirmation, the reconciliation screen, the audit trail and the TCA screen; each in every theme asked for (default: ours,
 dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
 Textual is imported only when the command runs, so `workstation --help` stays fast.
 """
@@ -29,6 +30,12 @@ SCENES = {  # name -> terminal size
     "approvals": (120, 36),
     "proposal": (120, 36),
     "execution-detail": (120, 36),
+    "ticket-bracket": (120, 36),
+    "copilot-proposal": (120, 36),
+    "kill": (120, 36),
+    "reconcile": (120, 36),
+    "audit": (120, 36),
+    "tca": (120, 36),
 }
 
 
@@ -101,13 +108,15 @@ def _spec(demo: DemoDesk, side: str, amount: str, limit: bool = False, symbol: s
 async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
     """Put the app into a scene. The background (orders, fills) goes straight through the desk, as
     any other staging would; the scene itself is reached by keys, as a trader would."""
+    from decimal import Decimal
+
     from textual.widgets import Input
 
     await _settle(pilot, app)
     for _ in range(6):  # some market history so the books have moved
         await demo.pump(500, refresh=False)
     await demo.desk.refresh()
-    if scene.startswith("main") or scene == "execution-detail":
+    if scene.startswith("main") or scene in ("execution-detail", "kill", "audit", "tca"):
         for side, amount, limit in (("buy", "0.05", False), ("sell", "0.02", True), ("buy", "0.03", True)):
             order = demo.desk.stage(_spec(demo, side, amount, limit))
             await demo.desk.approve(order.client_order_id)
@@ -124,13 +133,58 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
             await pilot.press("up", "v")
     if scene == "execution-detail":
         await pilot.press("e")
+    if scene == "ticket-bracket":
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press(*(["ctrl+o"] * 7), *"0.05")  # market ... trailing stop, bracket
+        ticket = app.screen
+        mid = demo.desk.book("paper", "BTC/USDT").mid
+        ticket.query_one("#price").value = str(demo.desk.book("paper", "BTC/USDT").best_bid)
+        ticket.query_one("#stop").value = str((mid * Decimal("0.99")).quantize(Decimal("0.1")))
+        ticket.query_one("#tp").value = str((mid * Decimal("1.02")).quantize(Decimal("0.1")))
+        await pilot.pause()
+    if scene == "copilot-proposal":
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"buy 0.2 ETH at 3,150", "enter")
+        for _ in range(100):
+            if app.copilot.proposals("pending"):
+                break
+            await pilot.pause(0.02)
+        await demo.pump(4000)  # the market moves on after the proposal
+        await _settle(pilot, app)
+        await pilot.press("w", "v")
+    if scene == "kill":
+        demo.desk.stage(_spec(demo, "buy", "0.01", True, symbol="ETH/USDT"))
+        await _settle(pilot, app)
+        await pilot.press("ctrl+k")
+    if scene == "reconcile":
+        # an order placed at the venue behind the Desk's back (another app, the web UI)
+        book = demo.desk.book("paper", "ETH/USDT")
+        await demo.exchange.create_order("ETH/USDT", "limit", "sell", 0.5, float(book.best_ask + 20))
+        await demo.desk.refresh()
+        await _settle(pilot, app)
+        await pilot.press("R")
+    if scene == "audit":
+        pending = demo.desk.stage(_spec(demo, "sell", "0.01", True))
+        demo.desk.reject(pending.client_order_id, "spread too wide")
+        await _settle(pilot, app)
+        await pilot.press("A")
+    if scene == "tca":
+        await pilot.press("T")
     for _ in range(3):
         await pilot.pause()
+    await app.workers.wait_for_complete()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     app.clear_notifications()
     app.main_screen.query_one("PriceChart").maybe_redraw(force=True)
     await _settle(pilot, app)
+    if hasattr(app.screen, "update_view"):
+        app.screen.update_view()
+    for chart in app.screen.query("TcaChart"):
+        chart.maybe_redraw(force=True)
+    await pilot.pause()
 
 
 async def capture(scene: str, theme: str, out: Path) -> Path:

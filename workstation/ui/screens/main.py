@@ -29,7 +29,8 @@ from ..widgets.positions import PositionsTable
 from ..widgets.status import StatusBar
 from .execution_detail import ExecutionDetailScreen
 from .modify import ModifyScreen
-from .proposal import ProposalScreen, ReasonScreen
+from .copilot import PromptScreen
+from .proposal import Decision, ProposalScreen, ReasonScreen
 from .ticket import TicketScreen
 
 
@@ -135,13 +136,15 @@ class MainScreen(Screen):
                 self._apply_ladder(venue, symbol)
                 self.query_one(PriceChart).set_mid(desk.mark(venue, symbol))
             if dirty.everything or dirty.orders or second:
+                emulated = {v.order.client_order_id: v for v in desk.emulated_orders()}
                 self.query_one(OrdersTable).show([o for o in desk.orders() if o.status in SHOWN],
-                                                 desk.clock.wall_ms(), decimals)
+                                                 desk.clock.wall_ms(), decimals, emulated)
             if dirty.everything or dirty.orders or (book_moved and slow) or second:
                 pending = desk.pending_approvals()
+                suggestions = self.suggestions()
                 self.query_one(ApprovalsTable).show([(o, preview(desk, o.spec, order=o)) for o in pending],
-                                                    desk.clock.wall_ms(), decimals)
-                self._label_tabs(len(pending))
+                                                    desk.clock.wall_ms(), decimals, suggestions, desk)
+                self._label_tabs(len(pending) + len(suggestions))
             if dirty.everything or dirty.positions or (book_moved and slow):
                 positions = [(p, desk.mark(p.venue, p.symbol), *decimals.get((p.venue, p.symbol), (2, 4)))
                              for p in desk.positions()]
@@ -149,8 +152,10 @@ class MainScreen(Screen):
             if dirty.everything or dirty.executions:
                 self.query_one(ExecutionsTable).show(desk.executions(), decimals)
             if dirty.everything or dirty.status or second:
-                self.query_one(StatusBar).show(desk.venue_states(), clock_text, self.app.status_note,
-                                               connecting=self.app.connecting)
+                self.query_one(StatusBar).show(
+                    desk.venue_states(), clock_text, self.app.status_note, connecting=self.app.connecting,
+                    trading=desk.trading_states(), reconcile=desk.reconcile_status(),
+                    copilot=self.app.copilot_status())
             self.query_one(PriceChart).maybe_redraw()
         if dirty.everything or dirty.orders or dirty.executions:
             self.refresh_bindings()
@@ -186,7 +191,7 @@ class MainScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         desk = self.app.desk
         if action in ("approve", "reject", "proposal_detail"):
-            return bool(desk.pending_approvals())
+            return bool(desk.pending_approvals()) or bool(self.suggestions())
         if action in ("cancel_order", "modify_order"):
             return any(o.status in SHOWN for o in desk.orders())
         if action == "execution_detail":
@@ -236,25 +241,46 @@ class MainScreen(Screen):
             return
         spec = request.spec
         try:
-            order = self.desk.stage(spec, confirm_duplicate=request.confirm_duplicate)
+            if request.group == "bracket":
+                orders = self.desk.stage_bracket(spec, **request.params)
+            elif request.group == "oco":
+                orders = self.desk.stage_oco(request.params["legs"])
+            elif request.group == "scaled":
+                orders = self.desk.stage_scaled(spec, **request.params)
+            else:
+                orders = [self.desk.stage(spec, confirm_duplicate=request.confirm_duplicate)]
         except DeskError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), title="Not staged", severity="error", timeout=8)
             return
-        if order.status is OrderStatus.DENIED:
-            self.notify(f"Denied: {order.reason}", title="Not staged", severity="error", timeout=8)
-            return
+        denied = [o for o in orders if o.status is OrderStatus.DENIED]
+        if denied:
+            self.notify(f"Denied: {denied[0].reason}", title="Not staged", severity="error", timeout=8)
+            if len(denied) == len(orders):
+                return
+        order = orders[0]
         self.app.dirty.orders = True
         self.app.tick()  # show it now, not on the next tick
         self.show_tab("approvals")
         self.query_one(ApprovalsTable).select_key(order.client_order_id)
-        self.notify(f"{spec.side.value.upper()} {spec.amount} {spec.symbol} {spec.type.value} staged: "
-                    f"press [b]a[/] to approve, [b]x[/] to reject", title="Waiting for approval")
+        what = (f"{request.group} of {len(orders)} orders" if request.group else
+                f"{spec.side.value.upper()} {spec.amount} {spec.symbol} {spec.type.value}")
+        self.notify(f"{what} staged: press [b]a[/] to approve, [b]x[/] to reject", title="Waiting for approval")
+
+    def suggestions(self) -> list:
+        """Copilot cancel / modify suggestions waiting for the human (no Desk order behind them)."""
+        copilot = self.app.copilot
+        if copilot is None:
+            return []
+        return [p for p in copilot.proposals("pending") if p.kind != "stage"]
 
     def selected_proposal(self) -> str | None:
+        """The highlighted row of the approval queue: an order's client id, or "cp:<proposal id>"."""
         table = self.query_one(ApprovalsTable)
         key = table.selected_key
         if key is None:
             return None
+        if key.startswith("cp:"):
+            return key if any(p.id == key[3:] for p in self.suggestions()) else None
         order = self.desk.order(key)
         return key if order.status is OrderStatus.PENDING_APPROVAL else None
 
@@ -271,8 +297,25 @@ class MainScreen(Screen):
         if cid is None:
             self.notify("Nothing waiting for approval", severity="warning")
             return
+        if cid.startswith("cp:"):
+            self._confirm_suggestion(cid[3:])
+            return
         self._approve_block_until = time.monotonic() + self.app.approve_guard_s
         self.app.approve(cid)
+
+    def _confirm_suggestion(self, proposal_id: str) -> None:
+        from .kill import ConfirmScreen
+
+        p = self.app.copilot.proposal(proposal_id)
+        self.app.push_screen(ConfirmScreen(
+            f"Copilot suggests: {p.summary()}".replace("[", "(").replace("]", ")"), f"{p.rationale}\n\nPress y to {p.kind} order {p.target_order_id} now.",
+            yes=p.kind), callback=lambda yes: yes and self.app.confirm_suggestion(proposal_id))
+
+    def _summary(self, key: str) -> str:
+        if key.startswith("cp:"):
+            return self.app.copilot.proposal(key[3:]).summary()
+        order = self.desk.order(key)
+        return f"{order.side.value} {order.amount} {order.symbol} {order.spec.type.value}"
 
     def action_reject(self) -> None:
         if not self.visible_tab("approvals"):
@@ -282,34 +325,64 @@ class MainScreen(Screen):
         if cid is None:
             self.notify("Nothing waiting for approval", severity="warning")
             return
-        order = self.desk.order(cid)
-        summary = f"{order.side.value} {order.amount} {order.symbol} {order.spec.type.value}"
-        self.app.push_screen(ReasonScreen(summary), callback=lambda reason: self._reject(cid, reason))
+        self.app.push_screen(ReasonScreen(self._summary(cid)), callback=lambda reason: self._reject(cid, reason))
 
     def _reject(self, cid: str, reason: str | None) -> None:
         if reason is None:
             return
-        try:
-            self.desk.reject(cid, reason)
-        except DeskError as exc:
-            self.notify(str(exc), severity="error")
+        if cid.startswith("cp:"):
+            self.app.reject_suggestion(cid[3:], reason)
             return
-        self.app.dirty.orders = True
-        self.notify(f"Rejected {cid}" + (f": {reason}" if reason else ""))
+        self.app.reject(cid, reason)
 
     def action_proposal_detail(self) -> None:
         cid = self.selected_proposal()
         if cid is None:
             return
-        self.app.push_screen(ProposalScreen(self.desk, cid), callback=lambda what: self._decided(cid, what))
+        copilot = self.app.copilot
+        if cid.startswith("cp:"):
+            screen = ProposalScreen(self.desk, copilot=copilot, proposal_id=cid[3:])
+        else:
+            screen = ProposalScreen(self.desk, cid, copilot=copilot)
+        self.app.push_screen(screen, callback=lambda decision: self._decided(cid, decision))
 
-    def _decided(self, cid: str, what: str | None) -> None:
-        if what == "approve":
-            self.app.approve(cid)
-        elif what == "reject":
-            order = self.desk.order(cid)
-            summary = f"{order.side.value} {order.amount} {order.symbol}"
-            self.app.push_screen(ReasonScreen(summary), callback=lambda reason: self._reject(cid, reason))
+    def _decided(self, cid: str, decision: Decision | None) -> None:
+        if decision is None:
+            return
+        if decision.what == "approve":
+            if cid.startswith("cp:"):
+                self.app.confirm_suggestion(cid[3:])
+            else:
+                self.app.approve(cid)
+        elif decision.what == "edit":
+            self.app.approve(cid, edits=decision.edits)
+        elif decision.what == "reject":
+            self.app.push_screen(ReasonScreen(self._summary(cid)), callback=lambda reason: self._reject(cid, reason))
+
+    # -- actions: copilot and the other screens -------------------------------------------------
+    def action_copilot_ask(self) -> None:
+        copilot = self.app.copilot
+        if copilot is None:
+            self.notify("No copilot in this session", severity="warning")
+            return
+        last = copilot.last_reply.text if copilot.last_reply else None
+        self.app.push_screen(PromptScreen(copilot.status, last),
+                             callback=lambda prompt: prompt and self.app.ask_copilot(prompt))
+
+    def action_copilot_toggle(self) -> None:
+        self.app.toggle_copilot()
+
+    def action_copilot_auto(self) -> None:
+        self.app.toggle_auto_propose()
+
+    def action_reconcile_screen(self) -> None:
+        self.app.open_reconcile()
+
+    def action_audit(self) -> None:
+        self.app.open_audit()
+
+    def action_tca(self) -> None:
+        self.app.open_tca()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "approvals-table":

@@ -1,13 +1,21 @@
-"""The order ticket: buy or sell, every field by keyboard, a live preview and every failing check.
+"""The order ticket: buy or sell, every order type and group by keyboard, only the fields the
+chosen type needs, a live preview, what will happen on approval (``desk.explain``: native at the
+venue, or emulated locally) and every failing check.
 
-It never stages anything itself: it returns an OrderSpec to the main screen, which stages it
+Types: market, limit, stop, stop-limit, take-profit (market / limit), trailing stop (an amount or a
+percent, with an optional activation price), and three groups decided as one: a bracket (entry
+with a stop-loss and/or take-profit), an OCO (a limit and a stop: one fills, the other goes) and a
+scaled order (N limits from one price to another). Triggers fire on last, mark, bid/ask or mid.
+
+It never stages anything itself: it returns a StageRequest to the main screen, which stages it
 (PENDING_APPROVAL). Nothing reaches the venue before an approval keypress.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,22 +24,74 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from ...domain.money import ZERO
-from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, TimeInForce
+from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, TimeInForce, TriggerSource
 from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
 
-TYPES = [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
-         OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT]
+TYPES: list[Any] = [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
+                    OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP,
+                    "bracket", "oco", "scaled"]
+GROUPS = ("bracket", "oco", "scaled")
 UNITS = ["base", "quote", "pct"]
+TRIGGER_SOURCES = [TriggerSource.LAST, TriggerSource.MARK, TriggerSource.BID_ASK, TriggerSource.MID]
+DISTRIBUTIONS = ["equal", "increasing", "decreasing"]
+NUMBER = r"[0-9.,_]*"
+
+# The fields each type shows (besides side, symbol, amount, units, type, reduce-only).
+FIELDS: dict[Any, set[str]] = {
+    OrderType.MARKET: {"tif"},
+    OrderType.LIMIT: {"tif", "price", "post_only"},
+    OrderType.STOP_MARKET: {"trigger", "trigger_by"},
+    OrderType.STOP_LIMIT: {"price", "trigger", "trigger_by"},
+    OrderType.TAKE_PROFIT_MARKET: {"trigger", "trigger_by"},
+    OrderType.TAKE_PROFIT_LIMIT: {"price", "trigger", "trigger_by"},
+    OrderType.TRAILING_STOP: {"trail", "trigger", "trigger_by"},
+    "bracket": {"price", "stop", "tp", "trail", "trigger_by"},
+    "oco": {"price", "trigger", "trigger_by"},
+    "scaled": {"tif", "start", "end", "count", "distribution", "post_only"},
+}
+OPTIONAL = ["tif", "price", "trigger", "trigger_by", "trail", "stop", "tp", "start", "end", "count", "distribution"]
+LABELS: dict[Any, dict[str, str]] = {
+    OrderType.TRAILING_STOP: {"trigger": "Activate"},
+    "bracket": {"price": "Entry", "trail": "Trail SL"},
+    "oco": {"price": "Limit", "trigger": "Stop"},
+}
+DEFAULT_LABELS = {"tif": "TIF", "price": "Price", "trigger": "Trigger", "trigger_by": "Fires on", "trail": "Trail",
+                  "stop": "Stop-loss", "tp": "Take-prof", "start": "From", "end": "To", "count": "Orders",
+                  "distribution": "Sizes"}
+PLACEHOLDERS: dict[Any, dict[str, str]] = {
+    OrderType.TRAILING_STOP: {"trigger": "optional activation price"},
+    "bracket": {"price": "blank = market entry", "trail": "optional: 50 or 0.5%"},
+    "oco": {"price": "limit leg", "trigger": "stop leg trigger"},
+}
+DEFAULT_PLACEHOLDERS = {"price": "limit price", "trigger": "trigger price", "trail": "amount, or 0.5%",
+                        "stop": "stop trigger", "tp": "limit price", "start": "first price", "end": "last price",
+                        "count": "2 to 50"}
+
+
+def _leg(spec: OrderSpec) -> str:
+    level = spec.price if spec.type is OrderType.LIMIT else spec.trigger_price
+    if spec.type is OrderType.TRAILING_STOP:
+        offset = spec.trailing_amount if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
+        return f"{spec.side.value} trailing {offset} on {spec.trigger_by.value}"
+    what = spec.type.value.replace("_", "-")
+    return f"{spec.side.value} {what} at {level}" + (f" ({spec.trigger_by.value})" if spec.type.has_trigger else "")
+
+
+def type_value(t: Any) -> str:
+    return t.value if isinstance(t, OrderType) else t
 
 
 @dataclass(frozen=True)
 class StageRequest:
-    """What the ticket hands back: the spec, and whether the trader confirmed a duplicate."""
+    """What the ticket hands back: the spec (a group's entry / base / first leg), whether the trader
+    confirmed a duplicate, and for a group its kind and the Desk verb's arguments."""
 
     spec: OrderSpec
     confirm_duplicate: bool = False
+    group: str | None = None  # bracket | oco | scaled
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class TicketScreen(ModalScreen[StageRequest | None]):
@@ -47,13 +107,21 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.last_error: str | None = None
         self.last_problems: list = []
         self.last_spec: OrderSpec | None = None
+        self.last_request: StageRequest | None = None
+        self.last_explain: str = ""
         self._duplicate_armed: OrderSpec | None = None
 
     # -- layout ---------------------------------------------------------------------------------
+    def _type_label(self, t: Any, support: dict[str, str]) -> str:
+        label = type_value(t).replace("_", " ")
+        if support.get(type_value(t)) == "emulated":
+            label += " · emulated"
+        return label
+
     def compose(self) -> ComposeResult:
         market = self.desk.market(self.venue, self.symbol)
-        types = [t for t in TYPES if t.value in market.capabilities or t in (OrderType.MARKET, OrderType.LIMIT)]
-        self.types = types
+        support = self._support()
+        self.types = list(TYPES)
         with Vertical(id="ticket", classes=f"-{self.side.value}"):
             yield Static("", id="ticket-title")
             with Grid(id="ticket-form"):
@@ -64,30 +132,56 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 yield Select([(fmt.short_symbol(s), s) for s in self.symbols], value=self.symbol, allow_blank=False,
                              compact=True, id="symbol")
                 yield Label("Amount")
-                yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=r"[0-9.,_]*")
+                yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=NUMBER)
                 yield Label("Units")
                 yield Select([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
                              value="base", allow_blank=False, compact=True, id="unit")
                 yield Label("Type")
-                yield Select([(t.value.replace("_", " "), t) for t in types], value=OrderType.MARKET,
+                yield Select([(self._type_label(t, support), t) for t in self.types], value=OrderType.MARKET,
                              allow_blank=False, compact=True, id="type")
-                yield Label("TIF")
-                yield Select([(t.value, t) for t in TimeInForce], value=TimeInForce.GTC, allow_blank=False,
-                             compact=True, id="tif")
-                yield Label("Price")
-                yield Input(placeholder="market", compact=True, id="price", restrict=r"[0-9.,_]*", disabled=True)
-                yield Label("Trigger")
-                yield Input(placeholder="—", compact=True, id="trigger", restrict=r"[0-9.,_]*", disabled=True)
-                yield Checkbox("post-only", compact=True, id="post_only")
-                yield Static("")
-                yield Checkbox("reduce-only", compact=True, id="reduce_only")
+                yield Label("TIF", id="lbl-tif")
+                yield Select([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
+                             value=TimeInForce.GTC, allow_blank=False, compact=True, id="tif")
+                yield Label("Price", id="lbl-price")
+                yield Input(placeholder="limit price", compact=True, id="price", restrict=NUMBER)
+                yield Label("Trigger", id="lbl-trigger")
+                yield Input(placeholder="trigger price", compact=True, id="trigger", restrict=NUMBER)
+                yield Label("Fires on", id="lbl-trigger_by")
+                yield Select([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
+                             allow_blank=False, compact=True, id="trigger_by")
+                yield Label("Trail", id="lbl-trail")
+                yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*")
+                yield Label("Stop-loss", id="lbl-stop")
+                yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
+                yield Label("Take-prof", id="lbl-tp")
+                yield Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER)
+                yield Label("From", id="lbl-start")
+                yield Input(placeholder="first price", compact=True, id="start", restrict=NUMBER)
+                yield Label("To", id="lbl-end")
+                yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
+                yield Label("Orders", id="lbl-count")
+                yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*")
+                yield Label("Sizes", id="lbl-distribution")
+                yield Select([(d, d) for d in DISTRIBUTIONS], value="equal", allow_blank=False, compact=True,
+                             id="distribution")
+                yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
+                yield Checkbox("reduce-only", compact=True, id="reduce_only",
+                               disabled=support.get("reduce_only") != "native")
             yield Static("", id="ticket-preview")
+            yield Static("", id="ticket-explain")
             yield Static("", id="ticket-problems")
-            yield Static("[b]enter[/] stage  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units",
-                         id="ticket-hint")
+            yield Static("[b]enter[/] stage  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units"
+                         "  [b]^b[/] fires on", id="ticket-hint")
+
+    def _support(self) -> dict[str, str]:
+        try:
+            return self.desk.order_types(self.venue, self.symbol)
+        except Exception:  # noqa: BLE001 - an older Desk or an unknown symbol: everything plain
+            return {}
 
     def on_mount(self) -> None:
         self._title()
+        self._type_changed(OrderType.MARKET)
         self.update_preview()
         self.set_interval(self.preview_interval_s, self.update_preview)
 
@@ -109,25 +203,37 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             self.symbol = event.value
             self._title()
             price = self.query_one("#price", Input)
-            if not price.disabled:
+            if price.display and "price" not in self._optional_blank():
                 price.value = self._touch_price()
         elif event.select.id == "type":
             self._type_changed(event.value)
         self.update_preview()
 
+    def _optional_blank(self) -> set[str]:
+        """Fields that mean something when left blank (a bracket's market entry)."""
+        return {"price"} if self.query_one("#type", Select).value == "bracket" else set()
+
     def _type_changed(self, order_type) -> None:
+        shown = FIELDS.get(order_type, set())
+        labels = {**DEFAULT_LABELS, **LABELS.get(order_type, {})}
+        holders = {**DEFAULT_PLACEHOLDERS, **PLACEHOLDERS.get(order_type, {})}
+        for name in OPTIONAL:
+            visible = name in shown
+            widget = self.query_one(f"#{name}")
+            label = self.query_one(f"#lbl-{name}", Label)
+            widget.display = label.display = visible
+            label.update(labels[name])
+            if isinstance(widget, Input):
+                widget.placeholder = holders.get(name, "")
         price = self.query_one("#price", Input)
-        trigger = self.query_one("#trigger", Input)
-        price.disabled = not order_type.has_limit_price
-        price.placeholder = "limit price" if order_type.has_limit_price else "market"
-        if order_type.has_limit_price and not price.value:
+        needs_price = order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT, "oco")
+        if needs_price and not price.value:
             price.value = self._touch_price()
-        trigger.disabled = not order_type.has_trigger
-        trigger.placeholder = "trigger price" if order_type.has_trigger else "—"
         post = self.query_one("#post_only", Checkbox)
-        post.disabled = order_type is not OrderType.LIMIT
-        if post.disabled:
+        post.display = "post_only" in shown
+        if not post.display:
             post.value = False
+        self.query_one("#ticket-form").refresh(layout=True)
 
     def _touch_price(self) -> str:
         """Join our side of the book: best bid for a buy, best ask for a sell."""
@@ -182,54 +288,165 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         free = bal.free if bal else ZERO
         return market.round_amount(free * raw / 100 / (ref * contract))
 
-    def build_spec(self) -> OrderSpec:
-        """The spec the fields describe, or InvalidSpec with a message for the trader."""
-        order_type = self.query_one("#type", Select).value
+    def _trail(self) -> tuple[Decimal | None, Decimal | None]:
+        """(trailing_amount, trailing_percent) from "50" or "0.5%"."""
+        text = self.query_one("#trail", Input).value.strip().replace(",", "").replace("_", "")
+        if not text:
+            return None, None
+        percent = text.endswith("%")
+        try:
+            value = Decimal(text.rstrip("%"))
+        except InvalidOperation:
+            raise InvalidSpec(f"trail: {text!r} is not a number (an amount, or a percent like 0.5%)") from None
+        if not value.is_finite() or value <= 0:
+            raise InvalidSpec("trail: must be positive")
+        return (None, value) if percent else (value, None)
+
+    def build_request(self) -> StageRequest:
+        """What the fields describe, or InvalidSpec with a message for the trader."""
+        kind = self.query_one("#type", Select).value
         unit = self.query_one("#unit", Select).value
         raw = self._decimal("amount", "amount")
         if raw is None:
             raise InvalidSpec("enter an amount")
+        trigger_by = self.query_one("#trigger_by", Select).value
+        common = dict(venue=self.venue, symbol=self.symbol, side=self.side,
+                      reduce_only=self.query_one("#reduce_only", Checkbox).value, origin=Origin.HUMAN)
+        tif = self.query_one("#tif", Select).value
+        post_only = self.query_one("#post_only", Checkbox).value
+        if kind == "bracket":
+            price = self._decimal("price", "entry price")
+            stop = self._decimal("stop", "stop-loss")
+            tp = self._decimal("tp", "take-profit")
+            trail_amount, trail_percent = self._trail()
+            if stop is None and tp is None and trail_amount is None and trail_percent is None:
+                raise InvalidSpec("a bracket needs a stop-loss, a take-profit, or both")
+            amount = self._amount(raw, unit, price)
+            entry = OrderSpec(type=OrderType.LIMIT if price is not None else OrderType.MARKET, amount=amount,
+                              price=price, trigger_by=trigger_by, **common)
+            params: dict[str, Any] = {"stop_price": stop, "take_profit_price": tp}
+            if trail_amount is not None or trail_percent is not None:
+                params.update(trailing_amount=trail_amount, trailing_percent=trail_percent)
+            return StageRequest(entry, group="bracket", params={k: v for k, v in params.items() if v is not None})
+        if kind == "oco":
+            price = self._decimal("price", "limit leg price")
+            stop = self._decimal("trigger", "stop leg trigger")
+            if price is None or stop is None:
+                raise InvalidSpec("an OCO needs a limit price and a stop trigger")
+            amount = self._amount(raw, unit, price)
+            legs = [OrderSpec(type=OrderType.LIMIT, amount=amount, price=price, **common),
+                    OrderSpec(type=OrderType.STOP_MARKET, amount=amount, trigger_price=stop, trigger_by=trigger_by,
+                              **common)]
+            return StageRequest(legs[0], group="oco", params={"legs": legs})
+        if kind == "scaled":
+            start, end = self._decimal("start", "from price"), self._decimal("end", "to price")
+            count_text = self.query_one("#count", Input).value.strip()
+            if start is None or end is None:
+                raise InvalidSpec("a scaled order needs a first and a last price")
+            if not count_text.isdigit():
+                raise InvalidSpec("a scaled order needs a number of orders (2 to 50)")
+            total = self._amount(raw, unit, (start + end) / 2)
+            base = OrderSpec(type=OrderType.LIMIT, amount=total, price=start, time_in_force=tif,
+                             post_only=post_only, **common)
+            return StageRequest(base, group="scaled", params={
+                "total": total, "start": start, "end": end, "count": int(count_text),
+                "distribution": self.query_one("#distribution", Select).value})
+        order_type = kind
         price = self._decimal("price", "price") if order_type.has_limit_price else None
         trigger = self._decimal("trigger", "trigger price") if order_type.has_trigger else None
+        trail_amount = trail_percent = None
+        if order_type is OrderType.TRAILING_STOP:
+            trail_amount, trail_percent = self._trail()
+            if trail_amount is None and trail_percent is None:
+                raise InvalidSpec("a trailing stop needs a trail: an amount, or a percent like 0.5%")
         amount = self._amount(raw, unit, price or trigger)
-        return OrderSpec(
-            venue=self.venue, symbol=self.symbol, side=self.side, type=order_type, amount=amount,
-            price=price, trigger_price=trigger, time_in_force=self.query_one("#tif", Select).value,
-            post_only=self.query_one("#post_only", Checkbox).value,
-            reduce_only=self.query_one("#reduce_only", Checkbox).value, origin=Origin.HUMAN)
+        spec = OrderSpec(type=order_type, amount=amount, price=price, trigger_price=trigger,
+                         trailing_amount=trail_amount, trailing_percent=trail_percent,
+                         time_in_force=tif if order_type in (OrderType.MARKET, OrderType.LIMIT) else TimeInForce.GTC,
+                         post_only=post_only if order_type is OrderType.LIMIT else False,
+                         trigger_by=trigger_by if order_type.has_trigger else TriggerSource.LAST, **common)
+        return StageRequest(spec)
+
+    def build_spec(self) -> OrderSpec:
+        """The spec the fields describe (a group's entry / first leg / base)."""
+        return self.build_request().spec
+
+    def explain(self, request: StageRequest) -> list[str]:
+        """What will happen on approval, one line per order (``desk.explain``); groups say how they tie."""
+        desk = self.desk
+        spec = request.spec
+        if request.group == "bracket":
+            from ...desk.contingent import bracket_children
+            market = desk.market(spec.venue, spec.symbol)
+            lines = [f"entry: {desk.explain(spec)}"]
+            for role, child in bracket_children(spec, derivative=market.is_derivative, **request.params):
+                lines.append(f"{role.replace('_', '-')}: emulated locally: needs the workstation running. "
+                             f"{_leg(child)}, armed when the entry fills and sized to the fill")
+            lines.append("stop-loss and take-profit are an OCO pair: the first to trigger goes, the other is canceled")
+            return lines
+        if request.group == "oco":
+            legs = request.params["legs"]
+            return ["emulated locally: needs the workstation running. Both legs are held here (ccxt has no "
+                    "unified OCO): " + " / ".join(_leg(leg) for leg in legs) +
+                    "; the first to trigger is released through the risk gate, the other is canceled"]
+        if request.group == "scaled":
+            p = request.params
+            return [f"{p['count']} limit orders from {p['start']} to {p['end']} ({p['distribution']} sizes), "
+                    f"{p['total']} in all; each {desk.explain(spec)}"]
+        return [desk.explain(spec)]
 
     def update_preview(self) -> None:
         out = self.query_one("#ticket-preview", Static)
         problems_box = self.query_one("#ticket-problems", Static)
+        explain_box = self.query_one("#ticket-explain", Static)
         try:
-            spec = self.build_spec()
+            request = self.build_request()
         except (InvalidSpec, ValueError, TypeError) as exc:
-            self.last_spec, self.last_error, self.last_problems = None, str(exc), []
+            self.last_spec, self.last_request, self.last_error, self.last_problems = None, None, str(exc), []
             out.update(Text(f"  {exc}", style="italic"))
             problems_box.update("")
+            explain_box.update("")
+            self.last_explain = ""
             return
-        self.last_spec, self.last_error = spec, None
+        spec = request.spec
+        self.last_spec, self.last_request, self.last_error = spec, request, None
         market = self.desk.market(spec.venue, spec.symbol)
         pd, ad = market.price_decimals(), market.amount_decimals()
         p = preview(self.desk, spec)
         self.last_problems = p.problems
         lines = []
+        if request.group:
+            lines.append(f"{request.group.upper():9} {self._group_line(request, pd, ad)}")
         if spec.type is OrderType.MARKET and p.walk is not None:
             complete = "complete" if p.walk.complete else f"only {fmt.amount(p.walk.filled, ad)} in book"
             lines.append(f"Expected  avg {fmt.price(p.expected_average, pd)}  worst {fmt.price(p.walk.worst_price, pd)}"
                          f"  slip {fmt.bps(p.slippage_bps)} bp  {p.walk.levels} lvl  {complete}")
-        elif spec.type is OrderType.LIMIT:
+        elif spec.type is OrderType.LIMIT and request.group != "scaled":
             if p.marketable:
                 lines.append(f"Crosses   {fmt.amount(p.marketable, ad)} fills now (avg {fmt.price(p.expected_average, pd)},"
                              f" {fmt.bps(p.slippage_bps)} bp), {fmt.amount(p.rests, ad)} rests")
             else:
                 lines.append(f"Rests     {fmt.amount(spec.amount, ad)} at {fmt.price(spec.price, pd)}"
                              f"  ({fmt.bps(p.slippage_bps)} bp from mid)")
-        else:
-            lines.append(f"Triggers  at {fmt.price(spec.trigger_price, pd)}, then {spec.type.value.replace('_', ' ')}")
-        lines.append(f"Notional  {fmt.money(p.notional)} {market.quote}   amount {fmt.amount(spec.amount, ad)} {market.base}"
-                     f"   position {fmt.amount(p.position_before, ad)} → {fmt.amount(p.position_after, ad)}")
+        elif spec.type is OrderType.TRAILING_STOP:
+            offset = f"{spec.trailing_amount}" if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
+            lines.append(f"Trails    {offset} behind the best {spec.trigger_by.value} price"
+                         + (f", active from {fmt.price(spec.trigger_price, pd)}" if spec.trigger_price else "")
+                         + ", then market")
+        elif spec.type.has_trigger:
+            lines.append(f"Triggers  at {fmt.price(spec.trigger_price, pd)} ({spec.trigger_by.value}), then "
+                         f"{spec.type.value.replace('_', ' ')}")
+        if request.group != "scaled":
+            lines.append(f"Notional  {fmt.money(p.notional)} {market.quote}   amount {fmt.amount(spec.amount, ad)} "
+                         f"{market.base}   position {fmt.amount(p.position_before, ad)} → {fmt.amount(p.position_after, ad)}")
         out.update("\n".join(lines))
+        try:
+            explained = self.explain(request)
+        except Exception as exc:  # noqa: BLE001 - a bad combination: say so, do not crash
+            explained = [f"✗ {exc}"]
+        self.last_explain = "\n".join(explained)
+        explain_box.update(Text("\n".join(f"▸ {line}" for line in explained)))
+        explain_box.set_class(any("emulated" in line for line in explained), "-emulated")
         if p.problems:
             text = Text()
             for i, problem in enumerate(p.problems):
@@ -240,14 +457,31 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             problems_box.update("✓ every check passes: enter stages it for approval")
             problems_box.set_class(False, "-fail")
 
+    def _group_line(self, request: StageRequest, pd: int, ad: int) -> str:
+        p = request.params
+        if request.group == "bracket":
+            parts = [f"entry {fmt.price(request.spec.price, pd) if request.spec.price else 'market'}"]
+            if "trailing_amount" in p or "trailing_percent" in p:
+                parts.append(f"trailing SL {p.get('trailing_amount') or str(p.get('trailing_percent')) + '%'}")
+            elif "stop_price" in p:
+                parts.append(f"SL {fmt.price(p['stop_price'], pd)}")
+            if "take_profit_price" in p:
+                parts.append(f"TP {fmt.price(p['take_profit_price'], pd)}")
+            return "  ".join(parts)
+        if request.group == "oco":
+            a, b = p["legs"]
+            return f"limit {fmt.price(a.price, pd)}  or  stop {fmt.price(b.trigger_price, pd)}"
+        return f"{p['count']} × limit {fmt.price(p['start'], pd)} → {fmt.price(p['end'], pd)}, " \
+               f"{fmt.amount(p['total'], ad)} total"
+
     # -- actions ---------------------------------------------------------------------------------
     def action_stage(self) -> None:
         self.update_preview()
-        if self.last_spec is None:
+        if self.last_request is None or self.last_spec is None:
             self.notify(self.last_error or "the order is incomplete", severity="error", timeout=4)
             return
         rules = {p.rule for p in self.last_problems}
-        if rules == {"duplicate_order"}:
+        if rules == {"duplicate_order"} and self.last_request.group is None:
             # the duplicate guard asks for a second confirmation: the same keypress again, on the same spec
             if self._duplicate_armed == self.last_spec:
                 self.dismiss(StageRequest(self.last_spec, confirm_duplicate=True))
@@ -259,7 +493,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if self.last_problems:
             self.notify(f"{len(self.last_problems)} check(s) fail: fix them to stage", severity="error", timeout=4)
             return
-        self.dismiss(StageRequest(self.last_spec))
+        self.dismiss(self.last_request)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -275,3 +509,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
     def action_cycle_unit(self) -> None:
         select = self.query_one("#unit", Select)
         select.value = UNITS[(UNITS.index(select.value) + 1) % len(UNITS)]
+
+    def action_cycle_trigger_by(self) -> None:
+        select = self.query_one("#trigger_by", Select)
+        select.value = TRIGGER_SOURCES[(TRIGGER_SOURCES.index(select.value) + 1) % len(TRIGGER_SOURCES)]

@@ -20,7 +20,8 @@ class ApprovalsTable(DiffTable):
     ]
 
     def show(self, proposals: list[tuple[Order, Preview]], now_ms: int,
-             decimals: dict[tuple[str, str], tuple[int, int]]) -> None:
+             decimals: dict[tuple[str, str], tuple[int, int]], suggestions: list | None = None, desk=None) -> None:
+        """Staged orders (human and copilot), then the copilot's cancel / modify suggestions (key "cp:<id>")."""
         s = {name: self.get_component_rich_style(f"approvals--{name}", partial=True)
              for name in ("buy", "sell", "fail", "ok", "copilot")}
         rows = {}
@@ -42,5 +43,26 @@ class ApprovalsTable(DiffTable):
                 right(fmt.bps(p.slippage_bps)),
                 checks,
                 styled(order.spec.origin.value, s["copilot"] if order.spec.origin.value == "copilot" else None),
+            )
+        for p in suggestions or []:
+            pd, ad = decimals.get((p.venue, p.symbol), (2, 4))
+            target = None
+            if desk is not None:
+                try:
+                    target = desk.order(p.target_order_id)
+                except Exception:  # noqa: BLE001 - the order may be gone
+                    target = None
+            amount = p.new_amount if p.new_amount is not None else (target.amount if target else None)
+            price = p.new_price if p.new_price is not None else (target.spec.price if target else None)
+            rows[f"cp:{p.id}"] = (
+                fmt.age((now_ms - p.decided_at_ms) / 1000),
+                fmt.short_symbol(p.symbol),
+                styled(target.side.value, s["buy"] if target.side.sign > 0 else s["sell"]) if target else fmt.DASH,
+                styled(p.kind, s["copilot"]),
+                right(fmt.amount(amount, ad)),
+                right(fmt.price(price, pd) if price is not None else fmt.DASH),
+                right(fmt.DASH), right(fmt.DASH), right(fmt.DASH), right(fmt.DASH),
+                styled("confirm", s["ok"]),
+                styled("copilot", s["copilot"]),
             )
         self.sync(rows, order=list(rows))

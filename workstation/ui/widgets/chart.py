@@ -1,8 +1,9 @@
 """Price chart of the selected symbol: plotext candles plus the live last price.
 
 Candles come from the venue (fetched by a worker in the app every few seconds); the live
-mid updates the forming candle. Redrawing costs ~10 ms, so it happens at most a few times
-a second (`min_interval_s`), never per tick: `set_mid` only marks the chart stale.
+mid updates the forming candle. Redrawing costs ~10 ms, so it happens at most twice a second
+(`min_interval_s`) and only when the data changed, never per tick: `set_mid` and
+`set_candles` only mark the chart stale, and only when what they bring differs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _rgb(colour: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, 
 class PriceChart(Widget):
     COMPONENT_CLASSES = {"chart--up", "chart--down", "chart--text", "chart--last"}
 
-    def __init__(self, *, max_candles: int = 90, min_interval_s: float = 0.3, id: str | None = None,
+    def __init__(self, *, max_candles: int = 90, min_interval_s: float = 0.5, id: str | None = None,
                  classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.max_candles = max_candles
@@ -59,9 +60,13 @@ class PriceChart(Widget):
     def set_candles(self, symbol: str, candles: list[Candle]) -> None:
         if symbol != self.symbol:
             return
-        self.candles = list(candles[-self.max_candles:])
-        if self.last is not None:
-            self._apply_last(self.last)
+        fresh = list(candles[-self.max_candles:])
+        if self.last is not None and fresh:
+            ts, o, h, low, _c, v = fresh[-1]
+            fresh[-1] = (ts, o, max(h, self.last), min(low, self.last), self.last, v)
+        if fresh == self.candles:
+            return  # the same bars again (a reload between minutes): nothing to redraw
+        self.candles = fresh
         self._stale = True
 
     def set_mid(self, mid: Decimal | None) -> None:

@@ -43,6 +43,12 @@ class Ladder(Widget, can_focus=True):
         self.snapshot: LadderSnapshot | None = None
         self._rows: list[tuple[str, int]] = []  # per y: (kind, index)
         self._layout_for: tuple[int, int] | None = None
+        self._columns_for: tuple[LadderSnapshot, int] | None = None  # (the snapshot itself, width)
+        self._columns_cache: tuple[int, int, int] = (8, 6, 7)
+        self._sums_for: LadderSnapshot | None = None
+        self._cum: dict[str, list[Decimal]] = {"ask": [], "bid": []}  # running totals per side
+        self._total = ZERO
+        self.columns_computed = 0  # how often the widths were worked out (tests, bench)
 
     # -- data ----------------------------------------------------------------------------------
     def set_snapshot(self, snapshot: LadderSnapshot) -> None:
@@ -100,6 +106,29 @@ class Ladder(Widget, can_focus=True):
         return self._level(snap, kind, index, width)
 
     def _columns(self, snap: LadderSnapshot, width: int) -> tuple[int, int, int]:
+        """Column widths: worked out once per snapshot and width, not once per line."""
+        key = (snap, width)
+        if self._columns_for is None or self._columns_for[0] is not snap or self._columns_for[1] != width:
+            self._columns_cache = self._compute_columns(snap, width)
+            self._columns_for = key
+            self.columns_computed += 1
+        return self._columns_cache
+
+    def _sums(self, snap: LadderSnapshot, kind: str, index: int) -> tuple[Decimal, Decimal]:
+        """Cumulative size at a level and the depth bar's scale: once per snapshot, not per line."""
+        if self._sums_for is not snap:
+            book = snap.book
+            assert book is not None
+            self._cum = {"ask": _running(book.asks, self.levels), "bid": _running(book.bids, self.levels)}
+            self._sums_for = snap
+        cum = self._cum[kind]
+        other = self._cum["bid" if kind == "ask" else "ask"]
+        n = len(cum)
+        # the bar's scale: the deeper of the two sides over the same number of levels
+        total = max(cum[n - 1] if n else ZERO, other[min(n, len(other)) - 1] if other and n else ZERO)
+        return (cum[index] if index < n else ZERO), total
+
+    def _compute_columns(self, snap: LadderSnapshot, width: int) -> tuple[int, int, int]:
         book = snap.book
         assert book is not None
         levels = book.asks[: self.levels] + book.bids[: self.levels]
@@ -148,9 +177,7 @@ class Ladder(Widget, can_focus=True):
             return Strip.blank(width, base)
         price, size = side_levels[index]
         pw, sw, cw = self._columns(snap, width)
-        n = min(self.levels, len(side_levels))
-        cum = sum((s for _, s in side_levels[: index + 1]), ZERO)
-        total = max(sum((s for _, s in side_levels[:n]), ZERO), sum((s for _, s in (book.bids if kind == "ask" else book.asks)[:n]), ZERO))
+        cum, total = self._sums(snap, kind, index)
         own = snap.own.get(("ask" if kind == "ask" else "bid", price))
         price_style = self.get_component_rich_style("ladder--ask" if kind == "ask" else "ladder--bid")
         size_style = self.get_component_rich_style("ladder--size")
@@ -169,6 +196,14 @@ class Ladder(Widget, can_focus=True):
         parts.append((" " * max(width - used, 0), size_style))
         bar = int(round(width * (cum / total))) if total else 0
         return Strip(_with_bar(parts, width - bar, width, Style(bgcolor=bar_style.bgcolor)), width).crop(0, width)
+
+
+def _running(levels: list, n: int) -> list[Decimal]:
+    out, acc = [], ZERO
+    for _, size in levels[:n]:
+        acc += size
+        out.append(acc)
+    return out
 
 
 def _with_bar(parts: list[tuple[str, Style]], start: int, width: int, bar: Style) -> list[Segment]:
