@@ -59,3 +59,11 @@ def test_environment_keys_are_an_explicit_opt_in(no_keyring, monkeypatch, caplog
     creds = credentials.load("binance_testnet")
     assert creds.source == "environment" and creds.api_key == FAKE_KEY
     assert "from the environment" in caplog.text and FAKE_SECRET not in caplog.text
+
+
+def test_the_copilot_key_is_one_bearer_key(memory_keyring, monkeypatch):
+    prompts = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": prompts.append(prompt) or "sk-fake-llm-key")
+    assert cli.main(["keys", "set", "copilot"]) == 0
+    assert len(prompts) == 1 and "API key" in prompts[0]
+    assert credentials.get_secret("copilot", "api_key") == "sk-fake-llm-key"

@@ -29,12 +29,15 @@ def _keys(args: argparse.Namespace) -> int:
             print(f"removed {removed} secret(s) for {args.venue}/{args.account}")
             return 0
         values = {}
-        prompts = (("api_key", "API key"), ("secret", "API secret"),
-                   ("passphrase", "passphrase (leave empty if the venue has none)"))
+        copilot = args.venue == "copilot"  # an LLM endpoint takes one bearer key, no secret
+        prompts = (("api_key", "API key"),) if copilot else (
+            ("api_key", "API key"), ("secret", "API secret"),
+            ("passphrase", "passphrase (leave empty if the venue has none)"))
         for name, label in prompts:
             values[name] = getpass.getpass(f"{args.venue}/{args.account} {label}: ")
-        if not values["api_key"] or not values["secret"]:
-            print("an API key and a secret are both needed; nothing stored", file=sys.stderr)
+        if not values["api_key"] or not (copilot or values["secret"]):
+            needed = "an API key is" if copilot else "an API key and a secret are both"
+            print(f"{needed} needed; nothing stored", file=sys.stderr)
             return 2
         credentials.store(args.venue, args.account, values)
         print(f"stored in the system keyring as {credentials.SERVICE} / {args.venue}:{args.account}:*")
