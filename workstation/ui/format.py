@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 DASH = "—"
+
+
+def parse_decimal(text: str, *, positive: bool = False) -> Decimal | None:
+    """What the trader typed, as a Decimal (never a float). Empty means None; '1,000' and '1_000' are 1000."""
+    text = text.strip().replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a number")
+    if positive and value <= 0:
+        raise ValueError(f"{text!r} must be a positive number")
+    return value
 
 
 def quantize(value: Decimal, decimals: int) -> Decimal:

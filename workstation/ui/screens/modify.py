@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...domain.orders import Order
+from .. import format as fmt
 from ..keys import CLOSE_BINDINGS
 
 
@@ -35,16 +36,7 @@ class ModifyScreen(ModalScreen[tuple[Decimal | None, Decimal | None] | None]):
             yield Static("[b]enter[/] send the change   [b]esc[/] keep the order as it is", classes="dialog-hint")
 
     def _value(self, widget_id: str) -> Decimal | None:
-        text = self.query_one(widget_id, Input).value.strip()
-        if not text:
-            return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not value.is_finite() or value <= 0:
-            raise ValueError(f"{text!r} must be a positive number")
-        return value
+        return fmt.parse_decimal(self.query_one(widget_id, Input).value, positive=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

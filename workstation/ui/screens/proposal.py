@@ -12,7 +12,7 @@ The screen decides nothing itself: it returns a ``Decision`` and the main screen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rich.table import Table
@@ -295,16 +295,7 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
 
     def _value(self, widget_id: str) -> Decimal | None:
         widget = self.query_one(widget_id, Input)
-        text = widget.value.strip()
-        if widget.disabled or not text:
-            return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not value.is_finite() or value <= 0:
-            raise ValueError(f"{text!r} must be a positive number")
-        return value
+        return None if widget.disabled else fmt.parse_decimal(widget.value, positive=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -255,16 +255,10 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     # -- the spec ---------------------------------------------------------------------------------
     def _decimal(self, field: str, label: str) -> Decimal | None:
-        text = self.query_one(f"#{field}", Input).value.strip().replace(",", "").replace("_", "")
-        if not text:
-            return None
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise InvalidSpec(f"{label}: {text!r} is not a number") from None
-        if not value.is_finite():
-            raise InvalidSpec(f"{label}: {text!r} is not a number")
-        return value
+            return fmt.parse_decimal(self.query_one(f"#{field}", Input).value)
+        except ValueError as exc:
+            raise InvalidSpec(f"{label}: {exc}") from None
 
     def _amount(self, raw: Decimal, unit: str, price: Decimal | None) -> Decimal:
         market = self.desk.market(self.venue, self.symbol)

@@ -14,19 +14,13 @@ from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Span, Text
-from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .plot import component_rgb
+
 Candle = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 
-
-def _rgb(colour: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
-    try:
-        c = Color.parse(colour.split()[0]) if colour else None
-    except Exception:
-        c = None
-    return (c.r, c.g, c.b) if c is not None else fallback
 
 
 class PriceChart(Widget):
@@ -125,10 +119,10 @@ class PriceChart(Widget):
         import plotext as plt  # imported on first draw: keeps start-up fast
         from plotext._settings import defaults  # candle colours are module defaults in plotext 6
 
-        up = _rgb(self._colour("chart--up"), (43, 212, 125))
-        down = _rgb(self._colour("chart--down"), (255, 92, 92))
-        text = _rgb(self._colour("chart--text"), (140, 150, 160))
-        last = _rgb(self._colour("chart--last"), (245, 165, 36))
+        up = component_rgb(self, "chart--up", (43, 212, 125))
+        down = component_rgb(self, "chart--down", (255, 92, 92))
+        text = component_rgb(self, "chart--text", (140, 150, 160))
+        last = component_rgb(self, "chart--last", (245, 165, 36))
         plt.terminal.limit(False, False)  # the widget decides the size, not the terminal plotext sees
         plt.add_theme("workstation", canvas=None, text=text, sequence=[up])
         fig = plt.figure
@@ -165,6 +159,3 @@ class PriceChart(Widget):
                       if isinstance(span.style, Style) else span for span in plot.spans]
         return plot
 
-    def _colour(self, component: str) -> str | None:
-        style = self.get_component_rich_style(component)
-        return style.color.triplet.hex if style.color is not None and style.color.triplet else None

@@ -12,11 +12,11 @@ import time
 from typing import Any, Mapping, Sequence
 
 from rich.text import Text
-from textual.color import Color
 from textual.widget import Widget
 
 from ... import tca
 from .. import format as fmt
+from .plot import component_rgb
 from .table import DiffTable
 
 CHART_KINDS = ("slippage_size", "latency", "fill_probability", "markouts")
@@ -27,13 +27,6 @@ TITLES = {
     "markouts": "markout bp at 1s 5s 60s 300s (+ = favourable)",
 }
 
-
-def _rgb(colour: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
-    try:
-        c = Color.parse(colour.split()[0]) if colour else None
-    except Exception:
-        c = None
-    return (c.r, c.g, c.b) if c is not None else fallback
 
 
 class TcaSummaryTable(DiffTable):
@@ -134,9 +127,6 @@ class TcaChart(Widget):
     def render(self) -> Text:
         return self._rendered
 
-    def _colour(self, component: str) -> str | None:
-        style = self.get_component_rich_style(component)
-        return style.color.triplet.hex if style.color is not None and style.color.triplet else None
 
     def _build(self, width: int, height: int) -> Text:
         muted = self.get_component_rich_style("tca-chart--text")
@@ -148,9 +138,9 @@ class TcaChart(Widget):
             return Text("no data yet", style=muted)
         import plotext as plt  # imported on first draw: keeps start-up fast
 
-        main = _rgb(self._colour("tca-chart--series"), (80, 160, 255))
-        second = _rgb(self._colour("tca-chart--second"), (245, 165, 36))
-        text = _rgb(self._colour("tca-chart--text"), (140, 150, 160))
+        main = component_rgb(self, "tca-chart--series", (80, 160, 255))
+        second = component_rgb(self, "tca-chart--second", (245, 165, 36))
+        text = component_rgb(self, "tca-chart--text", (140, 150, 160))
         plt.add_theme("workstation-tca", canvas=None, text=text, sequence=[main, second, text])
         fig = plt.figure
         try:
