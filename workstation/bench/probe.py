@@ -23,7 +23,17 @@ import time
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's peak RSS. On Linux, ru_maxrss survives fork+exec, so a child spawned by a big
+    parent (the bench, after the screen benchmark) would report the parent's size; the kernel's
+    per-address-space high-water mark (VmHWM) starts afresh at exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux, bytes on macOS
 
 
 def _hooks(out: str, on_first_book) -> None:
