@@ -17,7 +17,7 @@ import pytest
 from workstation.config import Config
 from workstation.desk.clock import ManualClock
 from workstation.desk.desk import Desk
-from workstation.desk.journal import Journal
+from workstation.ui.screenshots import demo_desk
 from workstation.venues.ccxt_venue import ExchangeVenue
 from workstation.venues.paper.exchange import PaperExchange
 
@@ -47,20 +47,17 @@ class Paper:
 
 
 def make_paper(tmp_path: Path, seed: int = 7) -> Paper:
-    exchange = PaperExchange(seed=seed, latency=None)
+    """The screenshots' demo desk, with every create_order the venue receives counted."""
+    demo = demo_desk(tmp_path, seed)
     calls: list = []
-    original = exchange.create_order
+    original = demo.exchange.create_order
 
     async def counting_create_order(*args, **kwargs):
         calls.append((args, kwargs))
         return await original(*args, **kwargs)
 
-    exchange.create_order = counting_create_order  # type: ignore[method-assign]
-    venue = ExchangeVenue("paper", exchange, environment="paper")
-    clock = ManualClock()
-    desk = Desk({"paper": venue}, Journal(tmp_path / "journal.sqlite3"), clock=clock,
-                symbols={"paper": list(SYMBOLS)})
-    return Paper(exchange, venue, desk, clock, calls)
+    demo.exchange.create_order = counting_create_order  # type: ignore[method-assign]
+    return Paper(demo.exchange, demo.venue, demo.desk, demo.clock, calls)
 
 
 @pytest.fixture

@@ -65,8 +65,7 @@ def demo_desk(folder: Path, seed: int = 7) -> DemoDesk:
     exchange = PaperExchange(seed=seed, latency=None)
     venue = ExchangeVenue("paper", exchange, environment="paper")
     clock = ManualClock()
-    journal = Journal(folder / "journal.sqlite3")
-    journal.instance = "0dem0000"  # client order ids are random per journal; fixed here so pictures repeat
+    journal = Journal(folder / "journal.sqlite3", instance="0dem0000")  # fixed ids, so pictures repeat
     desk = Desk({"paper": venue}, journal, clock=clock, symbols={"paper": list(SYMBOLS)})
     return DemoDesk(exchange, venue, desk, clock)
 

@@ -8,38 +8,30 @@ mid updates the forming candle. Redrawing costs ~10 ms, so it happens at most tw
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Span, Text
 from textual.strip import Strip
-from textual.widget import Widget
 
-from .plot import component_rgb
+from .plot import ThrottledPlot, component_rgb
 
 Candle = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
 
-class PriceChart(Widget):
+class PriceChart(ThrottledPlot):
     COMPONENT_CLASSES = {"chart--up", "chart--down", "chart--text", "chart--last"}
 
     def __init__(self, *, max_candles: int = 90, min_interval_s: float = 0.5, id: str | None = None,
                  classes: str | None = None):
-        super().__init__(id=id, classes=classes)
+        super().__init__(min_interval_s=min_interval_s, id=id, classes=classes)
         self.max_candles = max_candles
-        self.min_interval_s = min_interval_s
         self.symbol = ""
         self.price_decimals = 2
         self.candles: list[Candle] = []
         self.last: Decimal | None = None
-        self._rendered: Text = Text("")
-        self._stale = True
-        self._drawn_at = 0.0
-        self._drawn_size: tuple[int, int] = (0, 0)
-        self.draw_count = 0
         self._strips: list[Strip] = []
         self._strips_for: tuple[int, int] | None = None
 
@@ -80,22 +72,6 @@ class PriceChart(Widget):
         self.maybe_redraw(force=True)
 
     # -- drawing ------------------------------------------------------------------------------
-    def maybe_redraw(self, force: bool = False) -> bool:
-        """Called on the UI tick: rebuild the plot if something changed and enough time passed."""
-        size = (self.size.width, self.size.height)
-        if not self.display or size[0] < 10 or size[1] < 4:
-            return False
-        if not force and not self._stale and size == self._drawn_size:
-            return False
-        now = time.monotonic()
-        if not force and now - self._drawn_at < self.min_interval_s and size == self._drawn_size:
-            return False
-        self._rendered = self._build(*size)
-        self._stale, self._drawn_at, self._drawn_size = False, now, size
-        self.draw_count += 1
-        self.refresh()
-        return True
-
     def on_resize(self) -> None:
         self.maybe_redraw(force=True)
 

@@ -8,15 +8,13 @@ They take rows (``workstation.tca.execution_row`` dicts) and draw; no I/O. A cha
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Mapping, Sequence
 
 from rich.text import Text
-from textual.widget import Widget
 
 from ... import tca
 from .. import format as fmt
-from .plot import component_rgb
+from .plot import ThrottledPlot, component_rgb
 from .table import DiffTable
 
 CHART_KINDS = ("slippage_size", "latency", "fill_probability", "markouts")
@@ -75,7 +73,7 @@ class TcaSummaryTable(DiffTable):
         self.sync(rows, order=list(rows))
 
 
-class TcaChart(Widget):
+class TcaChart(ThrottledPlot):
     """One plotext chart over TCA rows; ``kind`` is one of CHART_KINDS."""
 
     COMPONENT_CLASSES = {"tca-chart--series", "tca-chart--second", "tca-chart--text"}
@@ -90,36 +88,19 @@ class TcaChart(Widget):
                  classes: str | None = None):
         if kind not in CHART_KINDS:
             raise ValueError(f"unknown chart {kind!r}: one of {', '.join(CHART_KINDS)}")
-        super().__init__(id=id, classes=classes)
+        super().__init__(min_interval_s=min_interval_s, id=id, classes=classes)
         self.kind = kind
-        self.min_interval_s = min_interval_s
         self.rows: list[Mapping[str, Any]] = []
         self.border_title = TITLES[kind]
-        self._rendered = Text("")
-        self._stale = True
-        self._drawn_at = -math.inf
-        self._drawn_size: tuple[int, int] = (0, 0)
-        self.draw_count = 0
 
     def set_rows(self, rows: list[Mapping[str, Any]]) -> None:
         self.rows = rows
         self._stale = True
 
-    def maybe_redraw(self, force: bool = False) -> bool:
-        """Rebuild if the data or the size changed, at most once per ``min_interval_s``."""
-        size = (self.content_size.width, self.content_size.height)
-        if not self.display or size[0] < 12 or size[1] < 5:
-            return False
-        if not force and not self._stale and size == self._drawn_size:
-            return False
-        now = time.monotonic()
-        if not force and now - self._drawn_at < self.min_interval_s:
-            return False
-        self._rendered = self._build(*size)
-        self._stale, self._drawn_at, self._drawn_size = False, now, size
-        self.draw_count += 1
-        self.refresh()
-        return True
+    MIN_SIZE = (12, 5)
+
+    def plot_size(self) -> tuple[int, int]:
+        return self.content_size.width, self.content_size.height  # inside the border
 
     def on_resize(self) -> None:
         self._stale = True
