@@ -63,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars():
     """Sub-commands live next to what they drive; each module adds its own parser."""
-    from . import commands
+    from .commands import registrars
 
-    return commands.REGISTRARS
+    return registrars()
 
 
 def main(argv: list[str] | None = None) -> int:

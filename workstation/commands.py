@@ -1,25 +1,28 @@
-"""Sub-commands other than `run`. Each entry registers one argparse sub-parser with `set_defaults(func=...)`.
+"""Sub-commands other than `run`, by module. Each module defines ``register(sub)``, which adds one
+argparse sub-parser with ``set_defaults(func=...)``.
 
-Kept in one list so `workstation --help` shows everything, while each command's code stays in
-its own module and is imported only when that command runs.
+Kept in one list so `workstation --help` shows everything, while each command's code stays in its
+own module. The list names modules instead of importing them, and no command module imports this
+one: the registry and the commands never form a circle of imports.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+import importlib
+from typing import Callable, Iterator
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 
-REGISTRARS: list[Registrar] = []
+COMMAND_MODULES: tuple[str, ...] = (
+    "workstation.export",
+    "workstation.keys_cmd",
+    "workstation.soak",
+    "workstation.ui.screenshots",
+    "workstation.bench",
+)
 
 
-def registrar(fn: Registrar) -> Registrar:
-    REGISTRARS.append(fn)
-    return fn
-from . import export  # noqa: E402,F401  (registers `workstation export`)
-from . import keys_cmd  # noqa: E402,F401
-
-from . import soak as _soak  # noqa: E402,F401  (registers `workstation soak`)
-from .ui import screenshots as _ui_screenshots  # noqa: E402,F401  (registers `workstation screenshots`)
-from . import bench as _bench  # noqa: E402,F401  (registers `workstation bench`)
+def registrars() -> Iterator[Registrar]:
+    for name in COMMAND_MODULES:
+        yield importlib.import_module(name).register

@@ -28,7 +28,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from .commands import registrar
 from .desk.journal import Event
 from .domain.orders import LEGS
 from .tca import HORIZONS_S, SCHEMA_VERSION, MarkoutSample, execution_row
@@ -558,7 +557,6 @@ def _command(args: argparse.Namespace) -> int:
     return 0
 
 
-@registrar
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export executions, errors and decisions from the journal (training data)",
                        description="Export the journal as data: one row per execution, error scenario or decision, "

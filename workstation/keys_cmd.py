@@ -6,7 +6,6 @@ import argparse
 import getpass
 import sys
 
-from .commands import registrar
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -47,7 +46,6 @@ def _keys(args: argparse.Namespace) -> int:
         return 2
 
 
-@registrar
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="store, list or delete API keys in the system keyring")
     p.add_argument("action", choices=("set", "list", "delete"))

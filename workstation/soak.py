@@ -32,7 +32,6 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-from .commands import registrar
 from .desk.clock import ManualClock
 from .desk.desk import Desk, DeskError, DeskSettings
 from .desk.journal import Journal
@@ -558,7 +557,6 @@ def _main(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-@registrar
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("soak", help="run N orders on the paper exchange with faults on and check the invariants")
     p.add_argument("--orders", type=int, default=10_000, help="orders to send (default 10000)")

@@ -20,7 +20,6 @@ import os
 import sys
 import time
 
-from ..commands import registrar
 
 ORDER = ["book_to_screen", "approve_to_wire", "reconcile", "startup", "paper_exchange"]
 MODULES = {"book_to_screen": "screen", "approve_to_wire": "approve", "reconcile": "reconcile",
@@ -93,7 +92,6 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
-@registrar
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure the workstation's own costs on this machine, each beside a baseline")
     p.add_argument("--quick", action="store_true", help="fewer samples and smaller sizes: under a minute")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..commands import registrar
 
 REPO = Path(__file__).resolve().parents[2]
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"]
@@ -245,7 +244,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-@registrar
 def register(sub) -> None:
     p = sub.add_parser("screenshots", help="regenerate screenshots/ (SVG, and PNG where a converter is installed)")
     p.add_argument("--out", type=Path, default=REPO / "screenshots", help="folder (default: the repo's screenshots/)")
