@@ -12,15 +12,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..venues.errors import ErrorKind, VenueError
 from .events import RiskAlert
 from .risk import RiskLimits, TradingState
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 HUMAN = "human"
 CANCEL_CONCURRENCY = 16
@@ -73,7 +71,7 @@ class AuditEntry:
 
 
 class Controls:
-    def __init__(self, desk: "Desk"):
+    def __init__(self, desk: DeskPort):
         self.desk = desk
         self.states: dict[str, TradingState] = {}
         for event in desk.journal.events(kinds=("trading_state",)):
@@ -253,15 +251,15 @@ class Controls:
                     rep = await venue.cancel_order(order)
                 except VenueError as err:
                     if err.kind is ErrorKind.NOT_FOUND:
-                        await desk._resolve_now(order)
+                        await desk.router.resolve_now(order)
                     else:
                         ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", "kill", payload={"error": err.message})
-                        desk._resolve_later(order)
+                        desk.router.resolve_later(order)
                     return
                 if rep is not None:
                     self._apply(order, rep, report)
                 else:
-                    await desk._resolve_now(order)
+                    await desk.router.resolve_now(order)
 
         await asyncio.gather(*(one(o) for o in ledger.working(venue_name) if o.status is not OrderStatus.IN_DOUBT))
         # Confirm at the venue: anything still open there (ours or not) is canceled too.
@@ -291,7 +289,7 @@ class Controls:
             report.canceled += 1
         if rep.filled and rep.filled > order.filled:
             report.filled_meanwhile += 1
-            self.desk._spawn(self.desk._fetch_fills(order.venue, order.symbol))
+            self.desk.router.spawn(self.desk.router.fetch_fills(order.venue, order.symbol))
 
     async def _flatten(self, actor: str, report: KillReport) -> list[str]:
         desk = self.desk
@@ -329,7 +327,7 @@ class Controls:
                     continue
                 desk.ledger.add(order, "flatten", actor, {"size": size})
                 desk.journal.append("approved", actor=actor, order=order, payload={"via": "kill switch flatten"})
-                await desk._send(order, actor)
+                await desk.router.send(order, actor)
                 sent.append(order.client_order_id)
         return sent
 

@@ -1,0 +1,289 @@
+"""The life of an order at the venue: the one part that sends, cancels, modifies and looks up.
+
+Everything that reaches a venue about an order goes through the OrderRouter: a human's approved
+order, an emulated order released on its trigger, a bracket's child, the kill switch's cancels and
+its flatten, the reconciler's look-ups. It owns the state those steps share: the tasks it runs, the
+orders whose outcome is being looked up, and the send slot (the order-rate throttle's pacing).
+
+The rules it keeps:
+- The intent is journaled (fsync'd) before the venue can see the order.
+- A send or cancel whose outcome is unknown puts the order IN_DOUBT; it is looked up by client order
+  id, never re-sent. Only a definite refusal (a 429, maintenance) is retried with the same id.
+- A look-up that fails proves nothing; only one that proves the order absent, after the grace
+  period, declares it LOST (and a LOST order still takes late fills).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from typing import Any
+
+from ..domain.orders import Order, OrderSpec, OrderStatus
+from ..venues.errors import ErrorKind, VenueError
+from .errors import DeskError
+from .events import RiskAlert
+from .ports import DeskPort
+
+log = logging.getLogger(__name__)
+
+
+class OrderRouter:
+    def __init__(self, desk: DeskPort):
+        self.desk = desk
+        self.tasks: set[asyncio.Task] = set()
+        self.resolving: set[str] = set()
+        self.lookup_outcome: dict[str, str] = {}  # client order id -> found | absent | error (last look-up)
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    # -- sending ---------------------------------------------------------------------------------
+    async def await_send_slot(self, venue: str, symbol: str, max_wait_s: float = 5.0) -> None:
+        """Pace an approved group's sends under the order-rate limit instead of denying half of it."""
+        desk = self.desk
+        limit = desk.gate.limits_for(venue, symbol).orders_per_s
+        waited = 0.0
+        while desk.gate.sends_last_s(venue, desk.clock.wall_ms()) >= limit and waited < max_wait_s:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+
+    async def send(self, order: Order, actor: str, *, flatten: bool = False) -> None:
+        desk = self.desk
+        venue = desk.venues[order.venue]
+        desk.gate.record_send(order.venue, desk.clock.wall_ms())  # the order-rate throttle counts every send
+        order.arrival_mid = desk.mark(order.venue, order.symbol)
+        order.stamp("sent", desk.clock.wall_ms(), desk.clock.mono_ns())
+        # The intent is on disk before the venue can see the order: a crash from here on
+        # leaves an order we know about and look up, never one we send twice.
+        desk.ledger.move(order, OrderStatus.NEW, "intent", actor, payload={"params": repr(venue.order_params(order)[:5])})
+        for attempt in range(desk.settings.send_retries + 1):
+            try:
+                report = await venue.create_order(order)
+            except VenueError as err:
+                order.errors.append(err.message)
+                if err.kind in (ErrorKind.RATE_LIMITED, ErrorKind.TRANSIENT) and attempt < desk.settings.send_retries:
+                    # a definite refusal: nothing was placed, so the same client order id may go again
+                    desk.ledger.touch(order, "send_retry", payload={"error": err.message, "kind": err.kind.value})
+                    await asyncio.sleep(0.25 * (2 ** attempt))
+                    continue
+                if err.kind in (ErrorKind.UNKNOWN_OUTCOME,):
+                    desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", payload={"error": err.message})
+                    self.resolve_later(order)
+                else:
+                    desk.ledger.move(order, OrderStatus.REJECTED, "rejected", reason=err.message,
+                                     payload={"error": err.message, "kind": err.kind.value})
+                return
+            order.stamp("acked", desk.clock.wall_ms(), desk.clock.mono_ns())
+            desk.ledger.set_venue_id(order, report.venue_order_id)
+            desk.ledger.apply_report(order, report, "ack")
+            if order.status is OrderStatus.NEW:
+                desk.ledger.move(order, OrderStatus.OPEN, "ack")
+            if report.filled and report.filled > order.filled:
+                await self.fetch_fills(order.venue, order.symbol)  # after the wire: not on the send path
+            return
+
+    # -- cancelling --------------------------------------------------------------------------------
+    async def cancel(self, order: Order, actor: str) -> Order:
+        """Cancel a working order at its venue. The cancel throttle applies to the trader's cancels, not to the
+        Desk's own (emulator, kill switch)."""
+        desk = self.desk
+        cid = order.client_order_id
+        if actor not in ("emulator", "desk", "kill"):
+            throttled = desk.gate.check_cancel(order.venue, order.symbol, desk.clock.wall_ms())
+            if throttled:
+                desk.ledger.touch(order, "cancel_denied", actor, {"problems": [p.rule for p in throttled],
+                                                                  "reason": str(throttled[0])})
+                raise DeskError(f"cancel of {cid} denied: {throttled[0]}")
+        desk.gate.record_cancel(order.venue, desk.clock.wall_ms())
+        order.cancel_requested = True
+        desk.ledger.touch(order, "cancel_request", actor)
+        venue = desk.venues[order.venue]
+        for attempt in range(desk.settings.send_retries + 1):
+            try:
+                report = await venue.cancel_order(order)
+                break
+            except VenueError as err:
+                order.errors.append(err.message)
+                if err.kind in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED):
+                    # A definite refusal (429, maintenance): the order is still working, exactly as before.
+                    if attempt < desk.settings.send_retries:
+                        await asyncio.sleep(0.25 * (2 ** attempt))
+                        continue
+                    order.cancel_requested = False
+                    desk.ledger.touch(order, "cancel_failed", actor, {"error": err.message, "kind": err.kind.value})
+                    raise DeskError(f"cancel of {cid} refused ({err.kind.value}): the order is still "
+                                    f"working; try again in a moment") from err
+                if err.kind is ErrorKind.NOT_FOUND:
+                    # Gone already: filled or canceled in the meantime. Find out which.
+                    await self.resolve_now(order)
+                elif err.kind is ErrorKind.UNKNOWN_OUTCOME:
+                    desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+                    self.resolve_later(order)
+                else:
+                    desk.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
+                    raise DeskError(f"cancel of {cid} refused: {err.message}") from err
+                return copy.copy(order)
+        if report is not None:
+            desk.ledger.apply_report(order, report, "canceled")
+            if report.filled and report.filled > order.filled:
+                self.spawn(self.fetch_fills(order.venue, order.symbol))
+        else:
+            await self.resolve_now(order)
+        return copy.copy(order)
+
+    # -- modifying ---------------------------------------------------------------------------------
+    async def modify(self, order: Order, new_spec: OrderSpec, changes: dict[str, Any], actor: str) -> Order:
+        """Amend at the venue (in place where it can, cancel-replace where it cannot); the gate already ran."""
+        desk = self.desk
+        venue = desk.venues[order.venue]
+        if not venue.has("editOrder"):
+            return await self._cancel_replace(order, new_spec, changes, actor)
+        probe = copy.copy(order)
+        probe.spec = new_spec  # the venue's params (trigger price included) from the new terms
+        try:
+            report = await venue.edit_order(probe, new_spec.amount, new_spec.price)
+        except VenueError as err:
+            order.errors.append(err.message)
+            if err.kind is ErrorKind.UNKNOWN_OUTCOME:
+                desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+                self.resolve_later(order)
+                return copy.copy(order)
+            desk.ledger.touch(order, "modify_failed", actor, {"error": err.message})
+            raise DeskError(f"modify of {order.client_order_id} refused: {err.message}") from err
+        before = {k: getattr(order.spec, k) for k in changes}
+        order.spec = new_spec
+        desk.ledger.set_venue_id(order, report.venue_order_id)
+        desk.ledger.touch(order, "modified", actor, {"amount": new_spec.amount, "price": new_spec.price,
+                                                     "before": before, "after": changes, "where": "in place"})
+        desk.ledger.apply_report(order, report, "modified")
+        return copy.copy(order)
+
+    async def _cancel_replace(self, order: Order, new_spec: OrderSpec, changes: dict[str, Any], actor: str) -> Order:
+        """Two steps, journaled as ``cancel_replace``: cancel, then (if nothing filled past the new amount)
+        a new order for the rest, through the gate again."""
+        desk = self.desk
+        desk.journal.append("cancel_replace", actor=actor, order=order, payload={"step": "cancel", "after": changes})
+        canceled = await self.cancel(order, actor)
+        if canceled.status is not OrderStatus.CANCELED:
+            raise DeskError(f"cancel-replace of {order.client_order_id} stopped after the cancel: the original is "
+                            f"{canceled.status.value} (filled {canceled.filled}); nothing new was sent")
+        rest = new_spec.amount - order.filled
+        if rest <= 0:
+            raise DeskError(f"the original filled {order.filled} before its cancel: nothing left to replace")
+        now_wall, now_mono = desk.clock.wall_ms(), desk.clock.mono_ns()
+        spec = new_spec.with_changes(amount=rest, decision_mid=desk.mark(order.venue, order.symbol),
+                                     decided_at_ms=now_wall)
+        new = Order(spec=spec, client_order_id=desk.journal.next_client_order_id())
+        for leg in ("decided", "staged", "approved"):
+            new.stamp(leg, now_wall, now_mono)
+        problems = desk.check(spec, order=new, sending=True, confirm_duplicate=True)
+        if problems:
+            new.status = OrderStatus.DENIED
+            new.reason = "; ".join(map(str, problems))
+            desk.ledger.add(new, "denied", actor, {"problems": [p.rule for p in problems], "replaces":
+                                                   order.client_order_id, "at": "cancel_replace"})
+            desk.bus.publish(RiskAlert(f"cancel-replace: {order.client_order_id} was canceled but its replacement "
+                                       f"was denied: {new.reason}", "error", new.client_order_id))
+            return copy.copy(new)
+        desk.ledger.add(new, "staged", actor, {"replaces": order.client_order_id})
+        desk.journal.append("approved", actor=actor, order=new, payload={"via": "cancel_replace",
+                                                                         "replaces": order.client_order_id})
+        desk.journal.append("cancel_replace", actor=actor, order=new, payload={
+            "step": "replace", "replaces": order.client_order_id, "after": changes})
+        await self.send(new, actor)
+        return copy.copy(new)
+
+    # -- unknown outcomes ----------------------------------------------------------------------
+    async def recover_unacked(self) -> tuple[list[str], list[str]]:
+        """Intents from a previous run that never got an answer: look each up by client order id.
+
+        Found ones take the venue's state; the rest go IN_DOUBT and are resolved (or declared lost)
+        within the grace period. None is ever sent again.
+        """
+        desk = self.desk
+        found, missing = [], []
+        for order in list(desk.ledger.orders.values()):
+            if order.status not in (OrderStatus.NEW, OrderStatus.IN_DOUBT) or order.client_order_id in self.resolving:
+                continue
+            if await self.resolve_now(order):
+                found.append(order.client_order_id)
+                continue
+            missing.append(order.client_order_id)
+            if order.status is OrderStatus.NEW:
+                desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", payload={"why": "no answer before restart"})
+            self.resolve_later(order)
+        if found or missing:
+            desk.journal.append("recovery", actor="desk", payload={"found": found, "not_found_yet": missing})
+            desk.bus.publish(RiskAlert(f"recovered {len(found)} unacknowledged order(s) from the venue; "
+                                       f"{len(missing)} not found yet (looking up, never re-sent)", "warning"))
+        return found, missing
+
+    def resolve_later(self, order: Order) -> None:
+        if order.client_order_id not in self.resolving:
+            self.resolving.add(order.client_order_id)
+            self.spawn(self._resolve_loop(order))
+
+    async def _resolve_loop(self, order: Order) -> None:
+        """Look an IN_DOUBT order up by client order id until the venue answers or the grace ends."""
+        desk = self.desk
+        try:
+            deadline = desk.clock.mono_ns() + int(desk.settings.in_doubt_grace_s * 1e9)
+            delay = desk.settings.in_doubt_poll_s
+            while order.status is OrderStatus.IN_DOUBT:
+                await asyncio.sleep(delay)
+                if await self.resolve_now(order):
+                    return
+                # Lost only when a look-up *proved* it absent after the grace: a failing look-up proves nothing.
+                if desk.clock.mono_ns() > deadline and self.lookup_outcome.get(order.client_order_id) == "absent" \
+                        and order.status is OrderStatus.IN_DOUBT:
+                    desk.ledger.move(order, OrderStatus.LOST, "lost",
+                                     reason=f"not found at {order.venue} within {desk.settings.in_doubt_grace_s:.0f}s")
+                    return
+                delay = min(delay * 1.5, 5.0)
+        finally:
+            self.resolving.discard(order.client_order_id)
+
+    async def resolve_now(self, order: Order) -> bool:
+        desk = self.desk
+        venue = desk.venues[order.venue]
+        try:
+            report = await venue.find_order(order.client_order_id, order.symbol, order.venue_order_id)
+        except VenueError as err:
+            log.info("lookup of %s failed: %s", order.client_order_id, err)
+            self.lookup_outcome[order.client_order_id] = "error"
+            return False
+        if report is None:
+            self.lookup_outcome[order.client_order_id] = "absent"
+            return False
+        self.lookup_outcome[order.client_order_id] = "found"
+        desk.ledger.apply_report(order, report, "resolved")
+        if report.filled and report.filled > order.filled:
+            await self.fetch_fills(order.venue, order.symbol)
+        return True
+
+    async def fetch_fills(self, venue_name: str, symbol: str) -> int:
+        desk = self.desk
+        venue = desk.venues[venue_name]
+        new = 0
+        # From just before the newest fill already fetched (not the whole history: that is O(every trade)).
+        since = desk.fill_since(venue_name, symbol)
+        try:
+            for fill in await venue.fetch_my_trades(symbol, since):
+                new += desk.ledger.record_fill(fill)
+        except VenueError as err:
+            log.info("fetch fills %s %s: %s", venue_name, symbol, err)
+        return new
+
+
+__all__ = ["OrderRouter"]
