@@ -74,7 +74,8 @@ class Desk:
         self.streams_ok = self.feeds.streams_ok
         self.pretrade = PreTrade(self, self.book_seen_ms)
         self.reconciler = Reconciler(self)
-        self.ledger.load(*journal.replay())
+        orders, fills = journal.replay()
+        self.ledger.load(orders, fills, {(e.venue, e.trade_id): e.ts_ms for e in journal.events(kinds=("fill",))})
         self.markouts = MarkoutRecorder(self)  # TCA: the mid 1 s .. 300 s after each fill (needs the replayed fills)
         # Trading state, kill switch, limits (human only); locally held orders; OCO / bracket / scaled groups.
         self.controls = Controls(self)

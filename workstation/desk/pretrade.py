@@ -8,14 +8,15 @@ that went stale before the human approved it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from decimal import Decimal
 from typing import Any
 
 from ..domain.market import Problem
-from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
+from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, Origin
+from ..domain.positions import Position
 from .errors import DeskError
-from .oms import DayFold
 from .ports import DeskPort
 from .risk import RiskContext
 
@@ -86,9 +87,10 @@ class PreTrade:
         fold, seen = self._day_folds.get(venue, (None, 0))
         if fold is None or fold.day != day or seen > len(desk.ledger.fills):
             fold, seen = DayFold(day), 0
+        received = desk.ledger.fill_received_ms
         for fill in itertools.islice(desk.ledger.fills.values(), seen, None):
             if fill.venue == venue:
-                fold.add(fill)
+                fold.add(fill, received.get(fill.key, fill.timestamp_ms))
         self._day_folds[venue] = (fold, len(desk.ledger.fills))
         if marks is None:
             marks = {s: b.mid for (v, s), b in desk.books.items() if v == venue and b.mid is not None}
@@ -143,3 +145,51 @@ class PreTrade:
                 return OrderStatus.DENIED, (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
                                             f"{settings.price_tolerance_bps} bps): re-stage at today's price")
         return None
+
+
+class DayFold:
+    """Realized PnL net of fees since the Desk's UTC day began, kept up to date fill by fill.
+
+    The day is the Desk's, not the venue's: a fill belongs to the day the Desk recorded it (a venue's
+    timestamps can be skewed, or a simulated venue's clock can sit on another date). Each symbol's fills
+    are folded in the order they were recorded; the state after the last fill recorded before the day is
+    the baseline. A new fill only re-folds its symbol from where it sorts in, so a check stays cheap.
+    """
+
+    def __init__(self, day_start_ms: int):
+        self.day = day_start_ms
+        self._keys: dict[str, list[tuple[int, int, str]]] = {}
+        self._fills: dict[str, list[tuple[int, Fill]]] = {}
+        self._states: dict[str, list[Position]] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, fill: Fill, received_ms: int) -> None:
+        if fill.key in self._seen:
+            return
+        self._seen.add(fill.key)
+        keys = self._keys.setdefault(fill.symbol, [])
+        fills = self._fills.setdefault(fill.symbol, [])
+        states = self._states.setdefault(fill.symbol, [])
+        key = (received_ms, fill.timestamp_ms, fill.trade_id)
+        at = bisect.bisect(keys, key)
+        keys.insert(at, key)
+        fills.insert(at, (received_ms, fill))
+        del states[at:]
+        pos = states[-1] if states else Position(fill.venue, fill.symbol)
+        for _, f in fills[at:]:
+            pos = pos.apply(f)
+            states.append(pos)
+
+    def realized(self) -> Decimal:
+        total = Decimal(0)
+        for symbol, states in self._states.items():
+            if not states:
+                continue
+            now = states[-1]
+            start = Position(now.venue, symbol)
+            for (received, _), state in zip(self._fills[symbol], states):
+                if received >= self.day:
+                    break
+                start = state
+            total += (now.realized_pnl - start.realized_pnl) - (now.fees - start.fees)
+        return total

@@ -431,15 +431,10 @@ class Reconciler:
                          price=None if otype is OrderType.MARKET else price, origin=Origin.EXTERNAL)
         order = Order(spec=spec, client_order_id=cid, status=OrderStatus.OPEN, external=True)
         order.stamp("acked", self.desk.clock.wall_ms(), self.desk.clock.mono_ns())
-        ledger.set_venue_id(order, rep.venue_order_id)
         if rep.venue_order_id:
             self.desk.venues[venue_name].remember(rep.venue_order_id, cid)
         ledger.add(order, "adopted", "reconciler", {"venue_status": rep.raw_status, "venue_filled": rep.filled})
-        if ledger.unmatched_fills:
-            before = order.filled
-            ledger.adopt_unmatched(order)  # fills seen before the order: give them to it, and journal it
-            if order.filled != before:
-                ledger.touch(order, "fills_adopted", "reconciler", {"filled": order.filled})
+        ledger.set_venue_id(order, rep.venue_order_id)  # fills seen before the order are attached, journaled
         if rep.filled is not None and rep.filled > order.filled:
             ledger.fills_needed.add((venue_name, rep.symbol))
         return order
