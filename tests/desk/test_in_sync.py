@@ -134,3 +134,139 @@ async def test_daily_loss_counts_fills_of_the_desks_day_whatever_the_venue_clock
                     for f in desk.ledger.fills.values()), D(0))
     assert buy.status is sell.status is S.FILLED and realized < -100
     assert desk.daily_pnl("paper") == realized  # flat again: today's PnL is the realized loss, net of fees
+
+
+# -- finding 1: the kill switch and an order still on its way ------------------------------------------
+async def test_kill_chases_an_order_that_lands_after_it(tmp_path):
+    import asyncio
+    from workstation.desk.clock import Clock
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange, Clock())
+    await desk.connect()
+    market = desk.market("paper", "BTC/USDT")
+    price = market.round_price(desk.book("paper", "BTC/USDT").best_bid * D("0.99"), Side.BUY)
+    order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=price))
+    real_create = exchange.create_order
+
+    async def slow_create(*args, **kwargs):
+        await asyncio.sleep(1.0)  # the venue takes a second to answer
+        return await real_create(*args, **kwargs)
+
+    exchange.create_order = slow_create
+    sending = asyncio.create_task(desk.approve(order.client_order_id))
+    await asyncio.sleep(0.2)
+    report = await desk.kill(actor="human", reason="test")
+    await sending
+    assert await exchange.fetch_open_orders() == []  # the venue holds nothing live
+    assert desk.order(order.client_order_id).status is S.CANCELED
+    assert report.in_flight_at_kill == 1 and report.canceled == 1 and report.venue_open_after == {"paper": 0}
+    await desk.refresh()
+    assert await exchange.fetch_open_orders() == [] and desk.working_orders() == []
+    await desk.stop()
+
+
+async def test_an_order_that_lands_while_halted_is_canceled_by_the_next_refresh(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    market = desk.market("paper", "BTC/USDT")
+    price = market.round_price(desk.book("paper", "BTC/USDT").best_bid * D("0.99"), Side.BUY)
+    order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=price))
+    real_create = exchange.create_order
+
+    async def accept_then_time_out(*args, **kwargs):
+        from ccxt.base.errors import RequestTimeout
+        await real_create(*args, **kwargs)
+        raise RequestTimeout("paper request timed out")
+
+    exchange.create_order = accept_then_time_out
+    await desk.approve(order.client_order_id)
+    exchange.create_order = real_create
+    assert desk.order(order.client_order_id).status is S.IN_DOUBT
+    desk.controls.set_state("paper", "halted", "human", "test")  # halted while the outcome is unknown
+    clock.advance(3000)
+    await desk.refresh()  # finds it open at the venue: canceled, not left live
+    assert await exchange.fetch_open_orders() == []
+    assert desk.order(order.client_order_id).status is S.CANCELED
+
+
+# -- finding 6: a fill that arrives during a send timeout -----------------------------------------------
+async def test_a_fill_seen_before_the_send_times_out_stands(tmp_path):
+    from ccxt.base.errors import RequestTimeout
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.MARKET, D("0.01")))
+    real_create = exchange.create_order
+
+    async def filled_then_time_out(*args, **kwargs):
+        await real_create(*args, **kwargs)
+        await desk.router.fetch_fills("paper", "BTC/USDT")  # the fill reaches us before the lost answer
+        raise RequestTimeout("paper request timed out")
+
+    exchange.create_order = filled_then_time_out
+    done = await desk.approve(order.client_order_id)
+    assert done.status is S.FILLED and done.filled == D("0.01")
+    assert desk.ledger.illegal_transitions == 0
+    assert desk.journal.count("illegal_transition") == 0
+
+
+# -- finding 7: a restart within moments of an ack --------------------------------------------------
+async def test_a_restart_right_after_an_ack_still_looks_up_what_changed(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    market = desk.market("paper", "ETH/USDT")
+    price = market.round_price(desk.book("paper", "ETH/USDT").best_bid * D("0.98"), Side.BUY)
+    order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
+                                                    price=price)).client_order_id)
+    assert order.status is S.OPEN
+    await exchange.cancel_order(order.venue_order_id, "ETH/USDT")  # canceled at the venue meanwhile
+    desk.journal.close()  # and the process restarts at once (the clock has not moved)
+    restarted = build(tmp_path / "j.sqlite3", exchange, clock)
+    await restarted.connect()
+    assert restarted.order(order.client_order_id).status is S.CANCELED
+    assert order.client_order_id in restarted.recovery["orders_updated"]
+
+
+# -- finding 9: the kill switch counts what happened at the venue ------------------------------------
+async def test_kill_counts_the_cancels_the_venue_confirmed_even_when_the_stream_won_the_race(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    venue = desk.venues["paper"]
+    market = desk.market("paper", "ETH/USDT")
+    bid = desk.book("paper", "ETH/USDT").best_bid
+    for i in range(5):
+        price = market.round_price(bid * D("0.98") - market.tick * i, Side.BUY)
+        await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
+                                                price=price)).client_order_id)
+    for i in range(3):
+        await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.SELL, OrderType.STOP_MARKET, D("0.01"),
+                                                trigger_price=market.round_price(bid * D("0.9") - i, Side.SELL),
+                                                emulate=True)).client_order_id)
+    preview = desk.controls.preview()
+    assert (preview.working, preview.emulated) == (5, 3)  # what the confirmation says, before anything is done
+    real_cancel_all = exchange.cancel_all_orders
+
+    async def stream_first(symbol=None, params=None):
+        result = await real_cancel_all(symbol, params)
+        for raw in result:  # the stream's CANCELED reports are applied before the cancel's own answer
+            report = venue.order_report(raw)
+            desk.ledger.apply_report(desk.ledger.find("paper", report.client_order_id, report.venue_order_id),
+                                     report, "stream")
+        return result
+
+    exchange.cancel_all_orders = stream_first
+    report = await desk.kill(actor="human", reason="test")
+    assert report.canceled == 5 and report.disarmed == 3
+    assert await exchange.fetch_open_orders() == []

@@ -499,6 +499,10 @@ class Desk:
         except ControlError as exc:
             raise DeskError(str(exc)) from exc
 
+    def kill_preview(self) -> Any:
+        """What the kill switch would do now (KillPreview): working, emulated, pending and in-flight counts."""
+        return self.controls.preview()
+
     def rearm(self, actor: str = "human", venue: str | None = None, reason: str = "",
               to: TradingState | str = TradingState.ACTIVE) -> list[str]:
         """Leave HALTED (every venue, or one) for ACTIVE or REDUCING. A deliberate human act; journaled."""

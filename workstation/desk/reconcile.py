@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..domain.reports import OrderReport
-from ..venues.errors import ErrorKind, VenueError
+from ..venues.errors import VenueError
 from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
 from .differences import Difference, DifferenceLog, DifferenceView, Item, ReconcileStatus
@@ -131,18 +131,19 @@ class Reconciler:
             positions = await venue.fetch_positions()
             # Trades last: every fill behind the snapshot's filled amounts is in this answer.
             fetched: list[Fill] = []
+            cursors: list[tuple[str | None, list[Fill]]] = []  # advanced only once the fills are recorded
             if self._symbol_required(venue_name, "fetchMyTrades"):
                 for symbol in sorted({*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}):
                     since = self._cursor(venue_name, symbol)
                     got = await venue.fetch_my_trades(symbol, None if since is None else since - FILL_OVERLAP_MS)
                     calls += 1
-                    self._advance_cursor(venue_name, symbol, got)
+                    cursors.append((symbol, got))
                     fetched += got
             else:
                 since = self._cursor(venue_name, None)
                 fetched = await venue.fetch_my_trades(None, None if since is None else since - FILL_OVERLAP_MS)
                 calls += 1
-                self._advance_cursor(venue_name, None, fetched)
+                cursors.append((None, fetched))
         except VenueError as err:
             unsubscribe()
             self.failures[venue_name] = self.failures.get(venue_name, 0) + 1
@@ -158,6 +159,8 @@ class Reconciler:
 
         # 1. fills the Desk has not counted yet (streams drop messages)
         new_fills = [f for f in fetched if ledger.record_fill(f)]
+        for symbol, got in cursors:  # every fetched fill is journaled now: the next fetch may start later
+            self._advance_cursor(venue_name, symbol, got)
         for fill in new_fills:
             order = ledger.find(venue_name, fill.client_order_id, fill.venue_order_id)
             differences.append(Difference(
@@ -206,10 +209,8 @@ class Reconciler:
             cid = order.client_order_id
             if cid in seen or cid in touched:
                 continue
-            if order.status is not OrderStatus.IN_DOUBT:
-                last_heard = max(order.wall_ms.get("sent", 0), order.wall_ms.get("acked", 0))
-                if now - last_heard < self.recent_grace_ms:
-                    continue  # just sent: the venue's list may not show it yet
+            if order.status is not OrderStatus.IN_DOUBT and desk.router.recently_sent(cid, self.recent_grace_ms):
+                continue  # just sent by this process: the venue's list may not show it yet
             candidates.append(order)
         candidates.sort(key=lambda o: self._looked_at.get(o.client_order_id, -1))
         candidates = verify + candidates
@@ -266,7 +267,13 @@ class Reconciler:
             desk.router.resolve_later(order)
         calls += lookups
 
-        # 4. positions and balances
+        # 4. while the account is HALTED, an order of ours open at the venue (one that landed after the kill) is
+        #    canceled, on every refresh until the venue confirms
+        if desk.router.halted(venue_name):
+            for order in [o for o in ledger.working(venue_name) if o.client_order_id in seen and not o.external]:
+                await desk.router.chase_if_halted(order)
+
+        # 5. positions and balances
         differences += self.drift.positions(venue_name, positions, new_fills, now)
         differences += self.drift.balance_drift(venue_name, balances, now)
         self.differences.settle(venue_name, now)
@@ -408,15 +415,7 @@ class Reconciler:
             await desk.router.cancel(order, actor)
             note = f"cancel sent: now {desk.ledger.orders[order.client_order_id].status.value}"
         else:
-            try:
-                report = await desk.venues[order.venue].cancel_order(order)
-                if report is not None:
-                    desk.ledger.apply_report(order, report, "canceled")
-                note = "canceled at the venue after all"
-            except VenueError as err:
-                if err.kind is not ErrorKind.NOT_FOUND:
-                    raise DeskError(f"cancel of {order.client_order_id} failed: {err.message}") from err
-                note = "the venue does not have it: nothing to cancel"
+            note = await desk.router.cancel_lost(order, actor)
         self._close(item, "canceled", actor, note)
         return self.differences.view(item)
 

@@ -25,6 +25,7 @@ from ..venues.errors import ErrorKind, VenueError
 from .errors import DeskError
 from .events import RiskAlert
 from .ports import DeskPort
+from .risk import TradingState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class OrderRouter:
         self.tasks: set[asyncio.Task] = set()
         self.resolving: set[str] = set()
         self.lookup_outcome: dict[str, str] = {}  # client order id -> found | absent | error (last look-up)
+        self.in_flight: dict[str, Order] = {}  # sends between the journaled intent and the venue's answer
+        self._sent_mono_ns: dict[str, int] = {}  # when this process last sent or heard an ack, per order
+        self.flatten_orders: set[str] = set()  # the kill switch's own orders: never chased as "landed after a kill"
 
     # -- tasks -------------------------------------------------------------------------------------
     def spawn(self, coro: Any) -> asyncio.Task:
@@ -58,8 +62,19 @@ class OrderRouter:
             await asyncio.sleep(0.05)
             waited += 0.05
 
+    def halted(self, venue: str) -> bool:
+        return self.desk.trading_state(venue) is TradingState.HALTED
+
     async def send(self, order: Order, actor: str, *, flatten: bool = False) -> None:
+        """Journal the intent, send, and follow the answer. ``flatten`` marks the kill switch's own reduce-only
+        orders, the only ones that may go out, and stay out, while the account is HALTED."""
         desk = self.desk
+        if order.status not in (OrderStatus.PENDING_APPROVAL, OrderStatus.EMULATED):
+            return  # decided meanwhile (the kill switch declined it while a group was being paced)
+        if self.halted(order.venue) and not flatten:
+            desk.ledger.move(order, OrderStatus.DENIED, "denied", actor, f"{order.venue} is HALTED: not sent",
+                             payload={"problems": ["halted"], "at": "send"})
+            return
         venue = desk.venues[order.venue]
         desk.gate.record_send(order.venue, desk.clock.wall_ms())  # the order-rate throttle counts every send
         order.arrival_mid = desk.mark(order.venue, order.symbol)
@@ -67,6 +82,18 @@ class OrderRouter:
         # The intent is on disk before the venue can see the order: a crash from here on
         # leaves an order we know about and look up, never one we send twice.
         desk.ledger.move(order, OrderStatus.NEW, "intent", actor, payload={"params": repr(venue.order_params(order)[:5])})
+        self.in_flight[order.client_order_id] = order
+        if flatten:
+            self.flatten_orders.add(order.client_order_id)
+        self._sent_mono_ns[order.client_order_id] = desk.clock.mono_ns()
+        try:
+            await self._send_with_retries(order, actor, venue)
+        finally:
+            self.in_flight.pop(order.client_order_id, None)
+        await self.chase_if_halted(order)
+
+    async def _send_with_retries(self, order: Order, actor: str, venue: Any) -> None:
+        desk = self.desk
         for attempt in range(desk.settings.send_retries + 1):
             try:
                 report = await venue.create_order(order)
@@ -77,14 +104,18 @@ class OrderRouter:
                     desk.ledger.touch(order, "send_retry", payload={"error": err.message, "kind": err.kind.value})
                     await asyncio.sleep(0.25 * (2 ** attempt))
                     continue
-                if err.kind in (ErrorKind.UNKNOWN_OUTCOME,):
-                    desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", payload={"error": err.message})
-                    self.resolve_later(order)
-                else:
+                if err.kind is ErrorKind.UNKNOWN_OUTCOME:
+                    self._unknown_outcome(order, err)
+                elif order.status is OrderStatus.NEW:
                     desk.ledger.move(order, OrderStatus.REJECTED, "rejected", reason=err.message,
                                      payload={"error": err.message, "kind": err.kind.value})
+                else:  # the stream says the venue has it: the error was about the answer, not the order
+                    desk.ledger.touch(order, "send_error_after_answer", payload={"error": err.message,
+                                                                                 "kind": err.kind.value})
                 return
-            order.stamp("acked", desk.clock.wall_ms(), desk.clock.mono_ns())
+            now_wall, now_mono = desk.clock.wall_ms(), desk.clock.mono_ns()
+            order.stamp("acked", now_wall, now_mono)
+            self._sent_mono_ns[order.client_order_id] = now_mono
             desk.ledger.set_venue_id(order, report.venue_order_id)
             desk.ledger.apply_report(order, report, "ack")
             if order.status is OrderStatus.NEW:
@@ -92,6 +123,44 @@ class OrderRouter:
             if report.filled and report.filled > order.filled:
                 await self.fetch_fills(order.venue, order.symbol)  # after the wire: not on the send path
             return
+
+    def _unknown_outcome(self, order: Order, err: VenueError, actor: str = "desk") -> None:
+        """A timeout or disconnect: the venue may or may not have the order. Only an order nobody has
+        answered for yet goes IN_DOUBT; if the stream already answered (open, filled), that answer stands."""
+        if order.status is OrderStatus.NEW:
+            self.desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+            self.resolve_later(order)
+        elif order.status.is_working and not order.venue_order_id:
+            self.spawn(self.resolve_now(order))  # the stream knew it; learn its venue id by a look-up
+
+    def recently_sent(self, client_order_id: str, within_ms: int) -> bool:
+        """Sent or acknowledged by this process within ``within_ms`` (a previous process's times do not count:
+        after a restart every missing order is looked up at once)."""
+        at = self._sent_mono_ns.get(client_order_id)
+        return at is not None and self.desk.clock.mono_ns() - at < within_ms * 1_000_000
+
+    async def chase_if_halted(self, order: Order) -> None:
+        """An order that lands at the venue after a kill (sent before it, answered after) is canceled at once."""
+        if (not order.status.is_working or order.status is OrderStatus.IN_DOUBT or not self.halted(order.venue)
+                or order.client_order_id in self.flatten_orders):
+            return
+        self.desk.bus.publish(RiskAlert(f"{order.client_order_id} reached {order.venue} after the kill switch: "
+                                        f"canceling it", "error", order.client_order_id))
+        try:
+            await self.cancel(order, "kill")
+        except DeskError as exc:
+            self.desk.bus.publish(RiskAlert(f"could not cancel {order.client_order_id} after the kill: {exc}; the "
+                                            f"next refresh tries again", "error", order.client_order_id))
+
+    async def wait_in_flight(self, venue: str, timeout_s: float) -> list[str]:
+        """Wait (at most ``timeout_s``) for every send to ``venue`` to get its answer. Returns those still out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            out = [cid for cid, o in self.in_flight.items() if o.venue == venue]
+            if not out or loop.time() >= deadline:
+                return out
+            await asyncio.sleep(0.01)
 
     # -- cancelling --------------------------------------------------------------------------------
     async def cancel(self, order: Order, actor: str) -> Order:
@@ -128,8 +197,9 @@ class OrderRouter:
                     # Gone already: filled or canceled in the meantime. Find out which.
                     await self.resolve_now(order)
                 elif err.kind is ErrorKind.UNKNOWN_OUTCOME:
-                    desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
-                    self.resolve_later(order)
+                    if order.status.is_working and order.status is not OrderStatus.IN_DOUBT:
+                        desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+                        self.resolve_later(order)
                 else:
                     desk.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
                     raise DeskError(f"cancel of {cid} refused: {err.message}") from err
@@ -141,6 +211,21 @@ class OrderRouter:
         else:
             await self.resolve_now(order)
         return copy.copy(order)
+
+    async def cancel_lost(self, order: Order, actor: str) -> str:
+        """A cancel by client order id for an order declared LOST, in case the venue has it after all.
+        Returns what happened, in words."""
+        desk = self.desk
+        desk.ledger.touch(order, "cancel_request", actor, {"lost": True})
+        try:
+            report = await desk.venues[order.venue].cancel_order(order)
+        except VenueError as err:
+            if err.kind is not ErrorKind.NOT_FOUND:
+                raise DeskError(f"cancel of {order.client_order_id} failed: {err.message}") from err
+            return "the venue does not have it: nothing to cancel"
+        if report is not None:
+            desk.ledger.apply_report(order, report, "canceled")
+        return "canceled at the venue after all"
 
     # -- modifying ---------------------------------------------------------------------------------
     async def modify(self, order: Order, new_spec: OrderSpec, changes: dict[str, Any], actor: str) -> Order:
@@ -270,6 +355,7 @@ class OrderRouter:
         desk.ledger.apply_report(order, report, "resolved")
         if report.filled and report.filled > order.filled:
             await self.fetch_fills(order.venue, order.symbol)
+        await self.chase_if_halted(order)
         return True
 
     async def fetch_fills(self, venue_name: str, symbol: str) -> int:

@@ -30,3 +30,4 @@ class DeskSettings:
     book_depth: int = 25
     proposal_expiry_s: float = 120.0  # a copilot proposal older than this must be re-staged
     price_tolerance_bps: Decimal = Decimal("50")  # ... and so must one whose market moved more than this
+    kill_wait_s: float = 10.0  # the kill switch waits this long for sends already on their way to be answered

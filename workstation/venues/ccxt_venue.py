@@ -468,6 +468,10 @@ class ExchangeVenue:
         # info.origClientOrderId): the order we asked to cancel is ours, whatever the answer says.
         return self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
 
+    async def cancel_unknown(self, report: OrderReport) -> None:
+        """Cancel an open order that is not ours (found by the kill switch's last look at the venue)."""
+        await self._call("cancel_order", report.venue_order_id, report.symbol, {})
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
         raw = await self._call("cancel_all_orders", symbol)
