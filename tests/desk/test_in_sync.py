@@ -270,3 +270,91 @@ async def test_kill_counts_the_cancels_the_venue_confirmed_even_when_the_stream_
     report = await desk.kill(actor="human", reason="test")
     assert report.canceled == 5 and report.disarmed == 3
     assert await exchange.fetch_open_orders() == []
+
+
+# -- findings 3, 4, 5: modify where the venue cannot amend in place (Binance spot) --------------------------
+async def resting(desk, exchange, amount="0.002", symbol="BTC/USDT"):
+    market = desk.market("paper", symbol)
+    price = market.round_price(desk.book("paper", symbol).best_bid, Side.BUY)
+    order = await desk.approve(desk.stage(OrderSpec("paper", symbol, Side.BUY, OrderType.LIMIT, D(amount),
+                                                    price=price)).client_order_id)
+    assert order.status is S.OPEN
+    return order, price
+
+
+async def test_modify_of_a_partly_filled_order_replaces_only_what_is_left(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.modify_semantics = "cancel_replace"  # as Binance spot: a new order for the quantity sent
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    order, price = await resting(desk, exchange)
+    queue = desk.book("paper", "BTC/USDT").bids[0][1]  # ahead of ours (the book was read before we joined)
+    exchange.inject_flow("BTC/USDT", "sell", queue + D("0.0005"))  # 0.0005 of ours fills; the Desk has not heard
+    assert desk.order(order.client_order_id).filled == 0
+    new = await desk.modify(order.client_order_id, price=price - 10)
+    venue_new = await venue_order(exchange, new.client_order_id)
+    assert D(str(venue_new["amount"])) == D("0.0015") and new.amount == D("0.0015")
+    assert new.client_order_id.startswith(order.client_order_id) and new.client_order_id != order.client_order_id
+    assert desk.order(order.client_order_id).filled == D("0.0005")  # the original's fill was fetched
+    exchange.inject_flow("BTC/USDT", "sell", D("5"))  # everything resting at our price fills
+    exchange.set_mid("BTC/USDT", price - 1000)
+    exchange.step(100)
+    await desk.refresh()
+    ours = [o for o in await exchange.fetch_closed_orders() + await exchange.fetch_open_orders()
+            if o["clientOrderId"].startswith(order.client_order_id)]
+    assert sum(D(str(o["filled"])) for o in ours) == D("0.002")  # never more than the trader asked for
+    assert desk.order(new.client_order_id).status is S.FILLED
+    assert desk.position("paper", "BTC/USDT").size == D("0.002")
+
+
+async def test_modify_with_the_stream_on_shows_the_replacement_live(tmp_path):
+    import asyncio
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.modify_semantics = "cancel_replace"
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    desk.spawn(desk.feeds.order_stream("paper"))
+    desk.spawn(desk.feeds.fill_stream("paper"))
+    order, price = await resting(desk, exchange)
+    await asyncio.sleep(0.01)
+    new = await desk.modify(order.client_order_id, price=price - 10)
+    for _ in range(5):
+        await asyncio.sleep(0.01)  # every stream report delivered, the original's CANCELED included
+    live = {o["clientOrderId"] for o in await exchange.fetch_open_orders()}
+    assert live == {new.client_order_id}
+    assert {o.client_order_id for o in desk.working_orders()} == live
+    assert desk.order(new.client_order_id).status is S.OPEN
+    await desk.refresh()
+    assert desk.reconcile_status("paper")[0].state == "in_sync"
+    await desk.stop()
+
+
+async def test_a_lost_answer_to_the_replacement_is_found_by_its_own_id(tmp_path):
+    from ccxt.base.errors import RequestTimeout
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.modify_semantics = "cancel_replace"
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    order, price = await resting(desk, exchange)
+    real_create = exchange.create_order
+
+    async def accept_then_time_out(*args, **kwargs):
+        await real_create(*args, **kwargs)
+        raise RequestTimeout("paper request timed out")
+
+    exchange.create_order = accept_then_time_out
+    new = await desk.modify(order.client_order_id, price=price - 10)
+    exchange.create_order = real_create
+    assert new.status is S.IN_DOUBT
+    clock.advance(3000)
+    await desk.refresh()
+    [live] = await exchange.fetch_open_orders()
+    assert live["clientOrderId"] == new.client_order_id
+    assert desk.order(new.client_order_id).status is S.OPEN
+    assert [o.client_order_id for o in desk.working_orders()] == [new.client_order_id]  # nothing adopted as external

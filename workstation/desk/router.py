@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from decimal import Decimal
 from typing import Any
 
 from ..domain.orders import Order, OrderSpec, OrderStatus
@@ -229,19 +230,23 @@ class OrderRouter:
 
     # -- modifying ---------------------------------------------------------------------------------
     async def modify(self, order: Order, new_spec: OrderSpec, changes: dict[str, Any], actor: str) -> Order:
-        """Amend at the venue (in place where it can, cancel-replace where it cannot); the gate already ran."""
+        """Change a working order's terms at the venue; the gate already ran on them. Where the venue amends in
+        place, one call. Elsewhere a cancel-replace, shown as such: returns the replacement."""
         desk = self.desk
         venue = desk.venues[order.venue]
-        if not venue.has("editOrder"):
+        if not venue.modifies_in_place(order.symbol):
             return await self._cancel_replace(order, new_spec, changes, actor)
         probe = copy.copy(order)
         probe.spec = new_spec  # the venue's params (trigger price included) from the new terms
+        desk.ledger.touch(order, "modify_request", actor, {"after": changes})
         try:
             report = await venue.edit_order(probe, new_spec.amount, new_spec.price)
         except VenueError as err:
             order.errors.append(err.message)
             if err.kind is ErrorKind.UNKNOWN_OUTCOME:
-                desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
+                # Applied or not: the look-up (by our client id, which an amend keeps) brings the venue's terms.
+                desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message,
+                                                                                         "during": "modify"})
                 self.resolve_later(order)
                 return copy.copy(order)
             desk.ledger.touch(order, "modify_failed", actor, {"error": err.message})
@@ -255,39 +260,71 @@ class OrderRouter:
         return copy.copy(order)
 
     async def _cancel_replace(self, order: Order, new_spec: OrderSpec, changes: dict[str, Any], actor: str) -> Order:
-        """Two steps, journaled as ``cancel_replace``: cancel, then (if nothing filled past the new amount)
-        a new order for the rest, through the gate again."""
+        """Cancel, learn from the venue how much the original filled in the end, then a new order for exactly
+        the rest (never the whole amount again: that would overfill), under an id of ours derived from the
+        original's so that a lost answer is found by look-up. Journaled as ``cancel_replace``."""
         desk = self.desk
+        cid = order.client_order_id
         desk.journal.append("cancel_replace", actor=actor, order=order, payload={"step": "cancel", "after": changes})
-        canceled = await self.cancel(order, actor)
-        if canceled.status is not OrderStatus.CANCELED:
-            raise DeskError(f"cancel-replace of {order.client_order_id} stopped after the cancel: the original is "
-                            f"{canceled.status.value} (filled {canceled.filled}); nothing new was sent")
-        rest = new_spec.amount - order.filled
+        await self.cancel(order, actor)
+        if order.status is not OrderStatus.CANCELED:
+            raise DeskError(f"cancel-replace of {cid} stopped after the cancel: the original is "
+                            f"{order.status.value} (filled {order.filled}); nothing new was sent")
+        final = await self._final_filled(order)
+        if final is None:
+            raise DeskError(f"{cid} is canceled, but {order.venue} did not say how much of it filled: nothing new "
+                            f"was sent; refresh, then place the rest yourself")
+        rest = new_spec.amount - final
         if rest <= 0:
-            raise DeskError(f"the original filled {order.filled} before its cancel: nothing left to replace")
+            raise DeskError(f"{cid} filled {final} before its cancel: nothing left to replace")
         now_wall, now_mono = desk.clock.wall_ms(), desk.clock.mono_ns()
         spec = new_spec.with_changes(amount=rest, decision_mid=desk.mark(order.venue, order.symbol),
                                      decided_at_ms=now_wall)
-        new = Order(spec=spec, client_order_id=desk.journal.next_client_order_id())
+        new = Order(spec=spec, client_order_id=self.replacement_id(cid))
         for leg in ("decided", "staged", "approved"):
             new.stamp(leg, now_wall, now_mono)
         problems = desk.check(spec, order=new, sending=True, confirm_duplicate=True)
         if problems:
             new.status = OrderStatus.DENIED
             new.reason = "; ".join(map(str, problems))
-            desk.ledger.add(new, "denied", actor, {"problems": [p.rule for p in problems], "replaces":
-                                                   order.client_order_id, "at": "cancel_replace"})
-            desk.bus.publish(RiskAlert(f"cancel-replace: {order.client_order_id} was canceled but its replacement "
+            desk.ledger.add(new, "denied", actor, {"problems": [p.rule for p in problems], "replaces": cid,
+                                                   "at": "cancel_replace"})
+            desk.bus.publish(RiskAlert(f"cancel-replace: {cid} was canceled but its replacement "
                                        f"was denied: {new.reason}", "error", new.client_order_id))
             return copy.copy(new)
-        desk.ledger.add(new, "staged", actor, {"replaces": order.client_order_id})
-        desk.journal.append("approved", actor=actor, order=new, payload={"via": "cancel_replace",
-                                                                         "replaces": order.client_order_id})
+        desk.ledger.add(new, "staged", actor, {"replaces": cid, "original_filled": final})
+        desk.journal.append("approved", actor=actor, order=new, payload={"via": "cancel_replace", "replaces": cid})
         desk.journal.append("cancel_replace", actor=actor, order=new, payload={
-            "step": "replace", "replaces": order.client_order_id, "after": changes})
+            "step": "replace", "replaces": cid, "after": changes, "original_filled": final})
         await self.send(new, actor)
         return copy.copy(new)
+
+    async def _final_filled(self, order: Order) -> Decimal | None:
+        """How much a canceled order filled, by the venue's word (our own fills may still be on their way);
+        the missing fills are fetched so the position follows. None when the venue cannot say."""
+        desk = self.desk
+        try:
+            report = await desk.venues[order.venue].find_order(order.client_order_id, order.symbol,
+                                                               order.venue_order_id)
+        except VenueError as err:
+            log.info("look-up of %s after its cancel failed: %s", order.client_order_id, err)
+            report = None
+        if report is None or report.filled is None:
+            return None
+        if report.filled > order.filled:
+            await self.fetch_fills(order.venue, order.symbol)
+        return max(report.filled, order.filled)
+
+    def replacement_id(self, client_order_id: str) -> str:
+        """The replacement's client order id: ours, unique, and traceable to the original (``...m1``, ``...m2``):
+        an order of ours is "ws" + 16 alphanumerics; anything else (an adopted order) gets a fresh id."""
+        root = client_order_id[:18]
+        if not (root.startswith("ws") and root.isalnum() and len(root) == 18):
+            return self.desk.journal.next_client_order_id()
+        n = 1
+        while f"{root}m{n}" in self.desk.ledger.orders:
+            n += 1
+        return f"{root}m{n}"
 
     # -- unknown outcomes ----------------------------------------------------------------------
     async def recover_unacked(self) -> tuple[list[str], list[str]]:

@@ -69,6 +69,15 @@ CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
 }
 DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
 
+# Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
+# kind. Any other venue's modify is a cancel followed by a replacement for what is left.
+AMENDS_IN_PLACE = frozenset({
+    ("binanceusdm", "contract"), ("binancecoinm", "contract"), ("binance", "contract"),
+    ("bybit", "spot"), ("bybit", "contract"), ("okx", "spot"), ("okx", "contract"), ("myokx", "spot"),
+    ("myokx", "contract"), ("bitget", "contract"), ("gate", "spot"), ("gate", "contract"), ("paper", "spot"),
+    ("paper", "contract"),
+})
+
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
@@ -477,7 +486,22 @@ class ExchangeVenue:
         raw = await self._call("cancel_all_orders", symbol)
         return self._reports(raw if isinstance(raw, list) else [])
 
+    def modifies_in_place(self, symbol: str | None = None) -> bool:
+        """True where the venue amends an order in place: same venue id, same client id, the amount is the
+        order's total (already filled included), and the venue refuses an amount below what filled. Elsewhere
+        (Binance spot's cancelReplace creates a new order for the quantity sent; ccxt's emulated edit is a
+        cancel then a create) the Desk cancels, reads the final filled amount, and replaces the rest itself."""
+        if not self.has("editOrder") or getattr(self.exchange, "has", {}).get("editOrder") == "emulated":
+            return False
+        declared = getattr(self.exchange, "modify_semantics", None)
+        if declared is not None:
+            return declared == "amend"
+        market = self.markets.get(symbol) if symbol else None
+        kind = market.kind if market is not None else self._default_kind()[0]
+        return (str(getattr(self.exchange, "id", "")), "spot" if kind == "spot" else "contract") in AMENDS_IN_PLACE
+
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
+        """Amend in place (see ``modifies_in_place``): ``amount`` is the order's new total."""
         symbol, ccxt_type, side, old_amount, old_price, params = self.order_params(order)
         params.pop("clientOrderId", None)
         raw = await self._call("edit_order", order.venue_order_id, symbol, ccxt_type, side,
