@@ -358,3 +358,31 @@ async def test_a_lost_answer_to_the_replacement_is_found_by_its_own_id(tmp_path)
     assert live["clientOrderId"] == new.client_order_id
     assert desk.order(new.client_order_id).status is S.OPEN
     assert [o.client_order_id for o in desk.working_orders()] == [new.client_order_id]  # nothing adopted as external
+
+
+# -- finding 8: a quiet book is not a stale book ---------------------------------------------------------
+async def test_a_calm_book_that_sends_nothing_does_not_block_trading(tmp_path):
+    import asyncio
+    from workstation.desk.clock import Clock
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    first: set[str] = set()
+    real_watch = exchange.watch_order_book
+
+    async def only_on_change(symbol, limit=None, params=None):  # the depth stream of a calm book: one message, then silence
+        if symbol in first:
+            await asyncio.Event().wait()
+        first.add(symbol)
+        return await real_watch(symbol, limit, params)
+
+    exchange.watch_order_book = only_on_change
+    desk = build(tmp_path / "j.sqlite3", exchange, Clock(), book_quiet_s=0.2)
+    desk.set_risk_limits(None, stale_book_ms=600, reason="test")
+    await desk.connect()
+    for symbol in SYMBOLS:
+        desk.spawn(desk.feeds.book_loop("paper", symbol))
+    await asyncio.sleep(1.2)  # twice the stale limit without a single depth update
+    spec = OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("0.01"))
+    assert [p.rule for p in desk.check(spec)] == []
+    await desk.stop()

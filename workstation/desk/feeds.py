@@ -60,37 +60,69 @@ class Feeds:
     async def book_loop(self, venue_name: str, symbol: str) -> None:
         """The book by stream where the venue has one, by REST polling where not.
 
-        A failed watch (a checksum or sequence gap, a disconnect) is answered with a REST snapshot at once,
-        then the next watch resubscribes from scratch (ccxt restarts the book after a ChecksumError).
-        Repeated failures back off; a stream that never works falls back to polling for good."""
+        A depth stream sends only when the book changes: a calm book is silent, not stale. After
+        ``book_quiet_s`` of silence the book is confirmed current: by the stream's own heartbeat where the
+        venue tells it, else by a REST snapshot. A failed watch (a checksum or sequence gap, a disconnect) is
+        answered with a REST snapshot at once, then the next watch resubscribes from scratch (ccxt restarts
+        the book after a ChecksumError). Repeated failures back off; a stream that never works falls back to
+        polling for good."""
         desk = self.desk
         venue = desk.venues[venue_name]
         streaming = venue.has("watchOrderBook")
         failures = 0
         watched_once = False
-        while True:
-            try:
-                if streaming:
-                    book = await venue.watch_book(symbol, desk.settings.book_depth)
-                    watched_once = True
-                else:
-                    await asyncio.sleep(self.poll_interval(venue, 1.0))
-                    book = await venue.fetch_book(symbol, desk.settings.book_depth)
-                await self.store_book(venue_name, book)
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a checksum gap or disconnect: fall back to REST, then resubscribe
-                failures += 1
-                log.info("book %s %s: %s; falling back to a snapshot", venue_name, symbol, exc)
-                kind = getattr(exc, "kind", None)
-                if streaming and not watched_once and (failures >= 5 or kind in (ErrorKind.PARAMETER,
-                                                                                 ErrorKind.PERMANENT)):
-                    log.warning("book %s %s: the stream does not work (%s); polling by REST", venue_name, symbol, exc)
-                    streaming = False
-                with contextlib.suppress(Exception):
-                    await self.store_book(venue_name, await venue.fetch_book(symbol, desk.settings.book_depth))
-                await asyncio.sleep(min(0.2 * 2 ** (failures - 1), 10.0) * (0.75 + random.random() / 2))
+        pending: asyncio.Future | None = None
+        try:
+            while True:
+                try:
+                    if streaming:
+                        if pending is None:
+                            pending = asyncio.ensure_future(venue.watch_book(symbol, desk.settings.book_depth))
+                        done, _ = await asyncio.wait({pending}, timeout=desk.settings.book_quiet_s)
+                        if not done:
+                            await self._confirm_quiet_book(venue_name, symbol)
+                            continue
+                        watch, pending = pending, None
+                        book = watch.result()
+                        watched_once = True
+                    else:
+                        await asyncio.sleep(self.poll_interval(venue, 1.0))
+                        book = await venue.fetch_book(symbol, desk.settings.book_depth)
+                    await self.store_book(venue_name, book)
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a checksum gap or disconnect: fall back to REST, then resubscribe
+                    failures += 1
+                    log.info("book %s %s: %s; falling back to a snapshot", venue_name, symbol, exc)
+                    kind = getattr(exc, "kind", None)
+                    if streaming and not watched_once and (failures >= 5 or kind in (ErrorKind.PARAMETER,
+                                                                                     ErrorKind.PERMANENT)):
+                        log.warning("book %s %s: the stream does not work (%s); polling by REST", venue_name,
+                                    symbol, exc)
+                        streaming = False
+                    with contextlib.suppress(Exception):
+                        await self.store_book(venue_name, await venue.fetch_book(symbol, desk.settings.book_depth))
+                    await asyncio.sleep(min(0.2 * 2 ** (failures - 1), 10.0) * (0.75 + random.random() / 2))
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+    async def _confirm_quiet_book(self, venue_name: str, symbol: str) -> None:
+        """No depth update for a while. If the stream's connection spoke recently (a heartbeat, any message),
+        the book is simply calm: it is current. Otherwise a REST snapshot says what the book is now."""
+        desk = self.desk
+        venue = desk.venues[venue_name]
+        key = (venue_name, symbol)
+        heard = venue.stream_heard_ms()
+        if heard is not None and desk.clock.wall_ms() - heard < desk.settings.book_quiet_s * 1000 \
+                and key in desk.books:
+            self.book_seen_ms[key] = desk.clock.wall_ms()
+            return
+        try:
+            await self.store_book(venue_name, await venue.fetch_book(symbol, desk.settings.book_depth))
+        except Exception as exc:  # noqa: BLE001 - the book stays as it was; the gate's stale check decides
+            log.info("book %s %s: quiet-book snapshot failed: %s", venue_name, symbol, exc)
 
     @staticmethod
     def poll_interval(venue: ExchangeVenue, base: float) -> float:

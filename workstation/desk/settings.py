@@ -28,6 +28,7 @@ class DeskSettings:
     stream_retry_s: float = 1.0  # pause before resubscribing a dropped private stream (polling covers the gap)
     send_retries: int = 2  # only for refusals that prove nothing was placed (429, maintenance)
     book_depth: int = 25
+    book_quiet_s: float = 2.0  # a depth stream silent this long: confirm the book (heartbeat or REST snapshot)
     proposal_expiry_s: float = 120.0  # a copilot proposal older than this must be re-staged
     price_tolerance_bps: Decimal = Decimal("50")  # ... and so must one whose market moved more than this
     kill_wait_s: float = 10.0  # the kill switch waits this long for sends already on their way to be answered

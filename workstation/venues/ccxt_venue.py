@@ -374,6 +374,17 @@ class ExchangeVenue:
     async def watch_book(self, symbol: str, depth: int = 25) -> Book:
         return self._book(symbol, await self._call("watch_order_book", symbol, depth))
 
+    def stream_heard_ms(self) -> int | None:
+        """When any websocket of this account last heard from the venue (a message or a pong), epoch ms;
+        None when the venue's client does not say (a calm book is then confirmed by a REST snapshot)."""
+        clients = getattr(self.exchange, "clients", None)
+        if not isinstance(clients, dict):
+            return None
+        heard = [t for client in clients.values()
+                 for t in (getattr(client, "last_message_at", None), getattr(client, "lastPong", None))
+                 if isinstance(t, (int, float))]
+        return int(max(heard)) if heard else None
+
     async def fetch_ticker(self, symbol: str) -> dict[str, Decimal | None]:
         raw = await self._call("fetch_ticker", symbol, retry=True)
         info = raw.get("info") or {}
