@@ -386,3 +386,78 @@ async def test_a_calm_book_that_sends_nothing_does_not_block_trading(tmp_path):
     spec = OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("0.01"))
     assert [p.rule for p in desk.check(spec)] == []
     await desk.stop()
+
+
+# -- finding 14: the venue's leverage is read at connect, before the first order -------------------------
+async def test_the_first_perpetual_order_is_checked_at_the_venues_leverage(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.has["fetchLeverage"] = True
+
+    async def fetch_leverage(symbol, params=None):  # the account is set to 10x at the venue
+        return {"symbol": symbol, "longLeverage": 10, "shortLeverage": 10, "info": {}}
+
+    exchange.fetch_leverage = fetch_leverage
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    assert desk.position("paper", "BTC/USDT:USDT").size == 0  # no position yet: nothing else could tell
+    spec = OrderSpec("paper", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, D("0.01"))
+    denied = desk.stage(spec)
+    assert denied.status is S.DENIED and "set to 10x at the venue (limit 5x)" in denied.reason
+
+
+async def test_hedge_mode_is_named_and_refused(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.has["fetchPositionMode"] = True
+
+    async def fetch_position_mode(symbol=None, params=None):
+        return {"info": {}, "hedged": True}
+
+    exchange.fetch_position_mode = fetch_position_mode
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    denied = desk.stage(OrderSpec("paper", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, D("0.01")))
+    assert denied.status is S.DENIED and "hedge mode" in denied.reason
+
+
+# -- finding 16: only a human approves; the copilot holds copies ----------------------------------------
+async def test_only_a_human_may_approve(tmp_path):
+    from workstation.desk.errors import DeskError
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    order = desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("0.01")))
+    with pytest.raises(DeskError, match="only a human may approve"):
+        await desk.approve(order.client_order_id, actor="copilot:rules")
+    assert desk.order(order.client_order_id).status is S.PENDING_APPROVAL and await exchange.fetch_my_trades() == []
+    assert [e.actor for e in desk.journal.events(kinds=("approve_refused",))] == ["copilot:rules"]
+    assert not any(e.actor.startswith("copilot") for e in desk.journal.events(kinds=("approved",)))
+    done = await desk.approve(order.client_order_id, actor="eval:run1")  # the evaluation harness, on paper only
+    assert done.status is S.FILLED
+    desk.venues["paper"].environment = "testnet"
+    other = desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("0.02")))
+    with pytest.raises(DeskError, match="only a human may approve"):
+        await desk.approve(other.client_order_id, actor="eval:run1")
+
+
+async def test_the_copilot_view_hands_out_copies_it_cannot_use_to_change_the_desk(tmp_path):
+    from workstation.copilot.view import CopilotView
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET,
+                                                    D("0.01"))).client_order_id)
+    view = CopilotView.of(desk)
+    seen = view.order(order.client_order_id)
+    seen.trade_ids.clear()
+    seen.wall_ms.clear()
+    seen.errors.append("injected")
+    [listed] = [o for o in view.orders() if o.client_order_id == order.client_order_id]
+    listed.trade_ids.add("forged")
+    mine = desk.ledger.orders[order.client_order_id]
+    assert mine.trade_ids and "forged" not in mine.trade_ids and "sent" in mine.wall_ms and mine.errors == []

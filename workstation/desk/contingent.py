@@ -174,6 +174,9 @@ class Contingent:
         self.desk = desk
         self.groups: dict[str, Group] = {}
         self.by_member: dict[str, str] = {}
+        self.by_parent: dict[str, set[str]] = {}  # parent client order id -> children staged outside a group
+        for order in desk.ledger.orders.values():
+            self._index_child(order)
         for event in desk.journal.events(kinds=("group_staged",)):
             p = event.payload
             self._add(Group(p["group_id"], p["kind"], tuple(p["members"]), tuple(p["roles"])))
@@ -189,10 +192,13 @@ class Contingent:
         return self.groups.get(gid) if gid else None
 
     def children(self, parent_id: str) -> list[Order]:
+        """A bracket's stop-loss and take-profit: the group's, or orders staged one by one with ``parent_id``
+        (a copilot's bracket proposal)."""
+        orders = self.desk.ledger.orders
         group = self.group_of(parent_id)
-        if group is None or group.kind != "bracket" or group.members[0] != parent_id:
-            return []
-        return [self.desk.ledger.orders[c] for c in group.members[1:] if c in self.desk.ledger.orders]
+        if group is not None and group.kind == "bracket" and group.members[0] == parent_id:
+            return [orders[c] for c in group.members[1:] if c in orders]
+        return [orders[c] for c in self.by_parent.get(parent_id, ()) if c in orders]
 
     # -- staging -----------------------------------------------------------------------------------------
     def stage(self, kind: str, members: list[tuple[str, OrderSpec]], actor: str,
@@ -305,8 +311,14 @@ class Contingent:
                                       payload={"reason": reason, "group_id": group.id})
 
     # -- following the parent ---------------------------------------------------------------------------
+    def _index_child(self, order: Order) -> None:
+        parent = order.spec.parent_id
+        if parent and order.client_order_id not in self.by_member:
+            self.by_parent.setdefault(parent, set()).add(order.client_order_id)
+
     def _on_event(self, event: object) -> None:
         if isinstance(event, OrderChanged):
+            self._index_child(event.order)
             self._follow(event.order)
         elif isinstance(event, FillRecorded) and event.fill.client_order_id:
             order = self.desk.ledger.orders.get(event.fill.client_order_id)

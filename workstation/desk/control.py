@@ -28,7 +28,7 @@ AUDIT_KINDS = (
     "staged", "group_staged", "denied", "edited", "approved", "declined", "expired", "intent", "rejected",
     "armed", "released", "release_denied", "oco_canceled", "resized", "cancel_request", "canceled",
     "cancel_denied", "modified", "cancel_replace", "kill", "kill_done", "rearm", "trading_state", "risk_change",
-    "flatten",
+    "flatten", "leverage",
 )
 
 
@@ -180,6 +180,34 @@ class Controls:
                                         + ", ".join(f"{k} {getattr(before, k)} -> {v}" for k, v in clean.items()),
                                         "warning"))
         return after
+
+    async def set_leverage(self, actor: str, venue: str, symbol: str, leverage: Any, reason: str) -> Decimal:
+        try:
+            require_human(actor, "change leverage")
+        except ControlError:
+            self.desk.journal.append("leverage_refused", actor=actor, venue=venue, payload={"symbol": symbol})
+            raise
+        self._check_venue(venue)
+        market = self.desk.markets.get((venue, symbol))
+        if market is None or not market.is_derivative:
+            raise ControlError(f"{symbol} is not a derivatives market on {venue}: leverage applies to contracts")
+        try:
+            value = Decimal(str(leverage))
+        except Exception:
+            raise ControlError(f"leverage must be a whole number, not {leverage!r}") from None
+        if not value.is_finite() or value != value.to_integral_value() or value < 1 or (
+                market.max_leverage is not None and value > market.max_leverage):
+            top = f" to {market.max_leverage}" if market.max_leverage is not None else ""
+            raise ControlError(f"leverage must be a whole number from 1{top}, not {leverage!r}")
+        before = self.desk.venue_leverage.get((venue, symbol))
+        try:
+            await self.desk.venues[venue].set_leverage(symbol, value)
+        except VenueError as err:
+            raise ControlError(f"{venue} refused leverage {value}x for {symbol}: {err.message}") from err
+        self.desk.venue_leverage[(venue, symbol)] = value
+        self.desk.journal.append("leverage", actor=actor, venue=venue, payload={
+            "symbol": symbol, "before": before, "after": value, "reason": reason})
+        return value
 
     # -- the kill switch --------------------------------------------------------------------------
     def preview(self) -> KillPreview:
@@ -377,7 +405,7 @@ class Controls:
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, since_ms: int | None, limit: int) -> list[AuditEntry]:
-        kinds = AUDIT_KINDS + ("trading_state_refused", "rearm_refused", "risk_change_refused")
+        kinds = AUDIT_KINDS + ("trading_state_refused", "rearm_refused", "risk_change_refused", "approve_refused")
         rows = list(self.desk.journal.events(kinds=kinds, since_ms=since_ms))[-limit:]
         out = []
         for ev in rows:

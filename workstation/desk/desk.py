@@ -61,7 +61,8 @@ class Desk:
         self.books: dict[tuple[str, str], Book] = {}
         self.balances: dict[str, dict[str, Balance]] = {}
         self.venue_positions: dict[str, dict[str, Any]] = {}
-        self.venue_leverage: dict[tuple[str, str], Decimal] = {}
+        self.venue_leverage: dict[tuple[str, str], Decimal] = {}  # read at connect (per derivatives symbol)
+        self.position_mode: dict[str, str] = {}  # venue -> "one-way" | "hedged", where the venue says
         self.watch_symbols = symbols or {}
         self.reconcile_state: dict[str, Any] = {}
         self.ready = False  # no approval before the first reconcile after start
@@ -97,6 +98,7 @@ class Desk:
                 raise DeskError(f"{name} has no market {', '.join(unknown)}: known symbols include "
                                 f"{', '.join(list(markets)[:8])}")
             self.watch_symbols[name] = self.watch_symbols.get(name) or list(markets)[:4]
+        await self._read_account_settings()
         await self.sync_books()
         await self.refresh()
         found, missing = await self.router.recover_unacked()
@@ -118,6 +120,29 @@ class Desk:
         self._connected = True
         # No approval until every venue has been reconciled at least once (refresh() retries).
         self.ready = self.recovery["reconciled"]
+
+    async def _read_account_settings(self) -> None:
+        """Leverage and position mode of every watched derivatives market, read before the first order: the
+        gate measures margin at the venue's leverage, not at a guess, from the very first order."""
+        for name, venue in self.venues.items():
+            symbols = [s for s in self.watch_symbols.get(name, []) if self.markets[(name, s)].is_derivative]
+            if not symbols:
+                continue
+            try:
+                for symbol, leverage in (await venue.fetch_leverages(symbols)).items():
+                    self.venue_leverage[(name, symbol)] = leverage
+                modes = {await venue.fetch_position_mode(s) for s in symbols[:1]}
+            except Exception as exc:  # noqa: BLE001 - unknown is shown, and the gate assumes conservatively
+                self.bus.publish(RiskAlert(f"{name}: could not read leverage or position mode ({exc}); margin is "
+                                           f"measured at an assumed leverage until a position shows it", "warning"))
+                continue
+            if "hedged" in modes:
+                self.position_mode[name] = "hedged"
+                self.bus.publish(RiskAlert(f"{name} is in hedge mode (separate long and short positions); the "
+                                           f"workstation keeps one net position per symbol: switch the account to "
+                                           f"one-way mode. Derivatives orders are refused until then.", "error"))
+            elif "one-way" in modes:
+                self.position_mode[name] = "one-way"
 
     async def start(self) -> None:
         """Connect, then keep books, orders and fills live until stop()."""
@@ -268,7 +293,8 @@ class Desk:
         order.stamp("staged", now_wall, now_mono)
         if confirm_duplicate and spec.origin is not Origin.HUMAN:
             confirm_duplicate = False  # only a human's second confirmation counts
-        problems = self.check(spec, confirm_duplicate=confirm_duplicate)
+        # A bracket's exit waiting for its entry is checked for what it is now; the full gate runs at its release.
+        problems = self.check(spec, confirm_duplicate=confirm_duplicate, static=bool(spec.parent_id))
         if problems:
             order.status = OrderStatus.DENIED
             order.reason = "; ".join(str(p) for p in problems)
@@ -310,6 +336,7 @@ class Desk:
         if not self.ready:
             raise DeskError("the desk has not reconciled with the venues yet: wait for the first refresh")
         order = self._pending(client_order_id)
+        self._check_approver(actor, order)
         group = self.contingent.group_of(client_order_id)
         if group is not None:  # OCO, bracket, scaled: one decision for the whole group
             if edits:
@@ -335,7 +362,7 @@ class Desk:
             self.ledger.move(order, status, status.value, actor, why, payload={"at": "approval"})
             raise DeskError(why)
         emulated = self.emulation_reason(order.spec)
-        problems = self.check(order.spec, order=order, sending=not emulated)
+        problems = self.check(order.spec, order=order, sending=not emulated, static=bool(order.spec.parent_id))
         if problems:
             self.ledger.move(order, OrderStatus.DENIED, "denied", actor, "; ".join(map(str, problems)),
                              payload={"problems": [p.rule for p in problems], "reasons": [p.message for p in problems],
@@ -352,6 +379,17 @@ class Desk:
             return copy.copy(order)
         await self.router.send(order, actor)
         return copy.copy(order)
+
+    def _check_approver(self, actor: str, order: Order) -> None:
+        """Only a human approves. The one exception is the evaluation harness (``eval:<run>``), and only on a
+        paper venue: it plays the human in scenarios that can cost nothing."""
+        if actor == "human" or actor.startswith("human:"):
+            return
+        if actor.startswith("eval:") and self.venues[order.venue].environment == "paper":
+            return
+        self.journal.append("approve_refused", actor=actor, order=order,
+                            payload={"reason": "only a human may approve"})
+        raise DeskError(f"only a human may approve an order (asked by {actor!r}); refused and journaled")
 
     async def cancel(self, client_order_id: str, actor: str = "human") -> Order:
         order = self.ledger.orders.get(client_order_id)
@@ -414,6 +452,8 @@ class Desk:
     # -- order types: native or held locally ---------------------------------------------------
     def emulation_reason(self, spec: OrderSpec) -> str | None:
         """Why this order would be held locally (EMULATED) rather than sent now; None = native."""
+        if spec.parent_id:
+            return f"a bracket's exit: held here until its entry {spec.parent_id} fills, sized to what filled"
         if not spec.type.has_trigger:
             return None
         return handling.emulation_reason(spec, self.market(spec.venue, spec.symbol))
@@ -518,6 +558,14 @@ class Desk:
         try:
             return self.controls.set_limits(actor, venue, symbol, changes, reason)
         except (ControlError, ValueError) as exc:
+            raise DeskError(str(exc)) from exc
+
+    async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | int | str, actor: str = "human",
+                           reason: str = "") -> Decimal:
+        """Change the account's leverage for a derivatives symbol at the venue. Human only; journaled."""
+        try:
+            return await self.controls.set_leverage(actor, venue, symbol, leverage, reason)
+        except ControlError as exc:
             raise DeskError(str(exc)) from exc
 
     def limits(self, venue: str, symbol: str) -> RiskLimits:

@@ -56,6 +56,7 @@ class DeskPort(Protocol):
     balances: dict[str, dict[str, Balance]]
     venue_positions: dict[str, dict[str, Any]]
     venue_leverage: dict[tuple[str, str], Decimal]
+    position_mode: dict[str, str]
     watch_symbols: dict[str, list[str]]
     reconcile_state: dict[str, Any]
 

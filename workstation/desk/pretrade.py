@@ -75,7 +75,8 @@ class PreTrade:
                                                       order.client_order_id in self.confirmed_duplicates),
             sends_last_s=desk.gate.sends_last_s(spec.venue, now) if sending else None,
             flattening=flattening,
-            venue_leverage=getattr(info, "leverage", None),
+            venue_leverage=desk.venue_leverage.get(key) or getattr(info, "leverage", None),
+            position_mode=desk.position_mode.get(spec.venue),
         )
 
     def daily_pnl(self, venue: str, marks: dict[str, Decimal] | None = None) -> Decimal:

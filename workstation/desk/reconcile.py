@@ -155,6 +155,9 @@ class Reconciler:
         ledger.fills_needed = {k for k in ledger.fills_needed if k[0] != venue_name}
         desk.balances[venue_name] = balances
         desk.venue_positions[venue_name] = positions
+        for symbol, info in positions.items():  # the venue's word on leverage, where a position carries it
+            if getattr(info, "leverage", None):
+                desk.venue_leverage[(venue_name, symbol)] = info.leverage
         differences: list[Difference] = []
 
         # 1. fills the Desk has not counted yet (streams drop messages)

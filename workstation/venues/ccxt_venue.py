@@ -613,6 +613,36 @@ class ExchangeVenue:
                 liquidation_price=_d(p.get("liquidationPrice")), unrealized_pnl=_d(p.get("unrealizedPnl")))
         return out
 
+    async def fetch_leverages(self, symbols: list[str]) -> dict[str, Decimal]:
+        """The account's leverage setting per derivatives symbol, as the venue holds it now (the higher of the
+        long and short settings). Symbols the venue cannot tell about are left out."""
+        symbols = [s for s in symbols if s in self.markets and self.markets[s].is_derivative]
+        if not symbols:
+            return {}
+        raw: dict[str, Any] = {}
+        if self.has("fetchLeverages"):
+            raw = await self._call("fetch_leverages", symbols, retry=True) or {}
+        elif self.has("fetchLeverage"):
+            for symbol in symbols:
+                raw[symbol] = await self._call("fetch_leverage", symbol, retry=True)
+        out = {}
+        for symbol, entry in raw.items():
+            if not isinstance(entry, dict):
+                continue
+            values = [v for v in (_d(entry.get("longLeverage")), _d(entry.get("shortLeverage")),
+                                  _d(entry.get("leverage"))) if v is not None]
+            if values:
+                out[entry.get("symbol") or symbol] = max(values)
+        return out
+
+    async def fetch_position_mode(self, symbol: str) -> str | None:
+        """"hedged" (separate long and short positions) or "one-way"; None where the venue cannot say."""
+        if not self.has("fetchPositionMode"):
+            return None
+        raw = await self._call("fetch_position_mode", symbol, retry=True) or {}
+        hedged = raw.get("hedged")
+        return None if hedged is None else "hedged" if hedged else "one-way"
+
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         await self._call("set_leverage", int(leverage), symbol)
 
