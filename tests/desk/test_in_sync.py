@@ -461,3 +461,27 @@ async def test_the_copilot_view_hands_out_copies_it_cannot_use_to_change_the_des
     listed.trade_ids.add("forged")
     mine = desk.ledger.orders[order.client_order_id]
     assert mine.trade_ids and "forged" not in mine.trade_ids and "sent" in mine.wall_ms and mine.errors == []
+
+
+# -- finding 17 (the Desk's side): a venue that forgot is a difference, also after a restart -----------------
+async def test_a_venue_whose_balances_the_fills_do_not_explain_is_never_in_sync(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("2"))).client_order_id)
+    clock.advance(3000)
+    await desk.refresh()
+    assert desk.reconcile_status("paper")[0].state == "in_sync"
+    desk.journal.close()
+    forgot = PaperExchange(seed=5, latency=None)  # the venue starts over: 10 ETH again, not 12
+    forgot.freeze()
+    restarted = build(tmp_path / "j.sqlite3", forgot, clock)
+    await restarted.connect()
+    for _ in range(2):  # a drift is shown once it is seen twice
+        clock.advance(3000)
+        await restarted.refresh()
+    status = restarted.reconcile_status("paper")[0]
+    drifts = {d.symbol: d.amount for d in restarted.reconcile_differences("paper") if d.kind == "balance_drift"}
+    assert status.state == "differences" and drifts["ETH"] == D("-2")

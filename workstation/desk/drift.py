@@ -29,11 +29,26 @@ class _BalanceBook:
 
 
 class Drift:
+    """The baselines survive a restart (journaled as ``balance_baseline`` and ``position_offset``): a venue
+    that forgot what the fills did (a reset paper account, a transfer, a fee nobody booked) is a difference
+    after a restart too, never "in sync" because the first refresh took the venue's word as the new start."""
+
     def __init__(self, desk: DeskPort, log: DifferenceLog):
         self.desk = desk
         self.log = log
         self.position_offset: dict[tuple[str, str], Decimal] = {}  # accepted (adopted) position drift
         self.balances: dict[str, _BalanceBook] = {}
+        for event in desk.journal.events(kinds=("balance_baseline", "position_offset")):
+            p = event.payload
+            if event.kind == "balance_baseline":
+                self.balances[p["venue"]] = _BalanceBook({c: Decimal(v) for c, v in p["base"].items()}, {},
+                                                         int(p["fill_index"]))
+            else:
+                self.position_offset[(p["venue"], p["symbol"])] = Decimal(p["offset"])
+
+    def _journal_baseline(self, venue_name: str, book: _BalanceBook) -> None:
+        self.desk.journal.append("balance_baseline", actor="reconciler", venue=venue_name,
+                                 payload={"venue": venue_name, "base": book.base, "fill_index": book.fill_index})
 
     def positions(self, venue_name: str, positions: dict[str, Any], new_fills: list[Fill],
                    now: int) -> list[Difference]:
@@ -73,8 +88,9 @@ class Drift:
         checked = {c for m in spot.values() for c in (m.base, m.quote)} - settle
         book = self.balances.get(venue_name)
         if book is None:
-            self.balances[venue_name] = _BalanceBook(
-                {c: balances[c].total for c in checked if c in balances}, {}, len(ledger.fills))
+            book = _BalanceBook({c: balances[c].total for c in checked if c in balances}, {}, len(ledger.fills))
+            self._journal_baseline(venue_name, book)
+            self.balances[venue_name] = book
             return []
         book.recent = {}
         for fill in itertools.islice(ledger.fills.values(), book.fill_index, None):
@@ -95,8 +111,9 @@ class Drift:
             if ccy not in balances and ccy not in book.base:
                 continue
             theirs = balances[ccy].total if ccy in balances else ZERO
-            if ccy not in book.base:
+            if ccy not in book.base:  # a currency first seen now: its baseline is what explains today's figure
                 book.base[ccy] = theirs - book.expected_delta.get(ccy, ZERO)
+                self._journal_baseline(venue_name, book)
             expected = book.base[ccy] + book.expected_delta.get(ccy, ZERO)
             gap = theirs - expected
             key = f"balance:{venue_name}:{ccy}"
@@ -114,8 +131,11 @@ class Drift:
         if d.kind == "position_drift":
             key = (d.venue, d.symbol)
             self.position_offset[key] = self.position_offset.get(key, ZERO) + (d.amount or ZERO)
+            self.desk.journal.append("position_offset", actor="reconciler", venue=d.venue, payload={
+                "venue": d.venue, "symbol": d.symbol, "offset": self.position_offset[key]})
             return f"venue's position accepted: offset {self.position_offset[key]}"
         book = self.balances.get(d.venue)
         if book is not None:
             book.base[d.symbol] = book.base.get(d.symbol, ZERO) + (d.amount or ZERO)
+            self._journal_baseline(d.venue, book)
         return f"venue's {d.symbol} balance accepted as the new baseline"
