@@ -26,7 +26,7 @@ from ..domain.orders import InvalidSpec, Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
-from . import handling
+from . import handling, startup
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
 from .control import ControlError, Controls
@@ -85,64 +85,13 @@ class Desk:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def connect(self) -> None:
-        """Load markets and the account, then reconcile what the journal says with the venue."""
-        for name, venue in self.venues.items():
-            markets = await venue.connect()
-            for symbol, market in markets.items():
-                self.markets[(name, symbol)] = market
-            for order in self.ledger.orders.values():
-                if order.venue == name and order.venue_order_id:
-                    venue.remember(order.venue_order_id, order.client_order_id)
-            unknown = [s for s in self.watch_symbols.get(name, []) if s not in markets]
-            if unknown:
-                raise DeskError(f"{name} has no market {', '.join(unknown)}: known symbols include "
-                                f"{', '.join(list(markets)[:8])}")
-            self.watch_symbols[name] = self.watch_symbols.get(name) or list(markets)[:4]
-        await self._read_account_settings()
-        await self.sync_books()
-        await self.refresh()
-        found, missing = await self.router.recover_unacked()
-        first = {name: self.reconciler.last.get(name) for name in self.venues}
-        self.recovery = {
-            "orders_adopted": [d.client_order_id for r in first.values() if r for d in r.differences
-                               if d.kind == "unknown_order"],
-            "fills_recovered": [t for r in first.values() if r for d in r.differences
-                                if d.kind == "fill_mismatch" for t in d.trade_ids],
-            "orders_updated": [d.client_order_id for r in first.values() if r for d in r.differences
-                               if d.kind in ("status_mismatch", "missing_order", "in_doubt", "lost_order")],
-            "intents_found": found, "intents_not_found": missing,
-            "reconciled": all(r is not None and r.ok for r in first.values())}
-        if any(self.recovery[k] for k in ("orders_adopted", "fills_recovered", "orders_updated",
-                                          "intents_found", "intents_not_found")):
-            self.journal.append("recovery_summary", actor="desk", payload=self.recovery)
-        else:
+        """Load markets and the account, then reconcile what the journal says with the venue (see startup)."""
+        self.recovery = await startup.connect(self)
+        if not any(self.recovery[k] for k in startup.RECOVERY_NEWS):
             self._recovery_shown = True  # nothing to tell
         self._connected = True
         # No approval until every venue has been reconciled at least once (refresh() retries).
         self.ready = self.recovery["reconciled"]
-
-    async def _read_account_settings(self) -> None:
-        """Leverage and position mode of every watched derivatives market, read before the first order: the
-        gate measures margin at the venue's leverage, not at a guess, from the very first order."""
-        for name, venue in self.venues.items():
-            symbols = [s for s in self.watch_symbols.get(name, []) if self.markets[(name, s)].is_derivative]
-            if not symbols:
-                continue
-            try:
-                for symbol, leverage in (await venue.fetch_leverages(symbols)).items():
-                    self.venue_leverage[(name, symbol)] = leverage
-                modes = {await venue.fetch_position_mode(s) for s in symbols[:1]}
-            except Exception as exc:  # noqa: BLE001 - unknown is shown, and the gate assumes conservatively
-                self.bus.publish(RiskAlert(f"{name}: could not read leverage or position mode ({exc}); margin is "
-                                           f"measured at an assumed leverage until a position shows it", "warning"))
-                continue
-            if "hedged" in modes:
-                self.position_mode[name] = "hedged"
-                self.bus.publish(RiskAlert(f"{name} is in hedge mode (separate long and short positions); the "
-                                           f"workstation keeps one net position per symbol: switch the account to "
-                                           f"one-way mode. Derivatives orders are refused until then.", "error"))
-            elif "one-way" in modes:
-                self.position_mode[name] = "one-way"
 
     async def start(self) -> None:
         """Connect, then keep books, orders and fills live until stop()."""
@@ -406,14 +355,12 @@ class Desk:
 
     async def modify(self, client_order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None,
                      trigger_price: Decimal | None = None, actor: str = "human") -> Order:
-        """Amend an order; the risk gate runs on the new terms first, whatever the path.
+        """Change an order's terms; the risk gate runs on the new terms first, whatever the path.
 
-        - held locally (EMULATED): changed here, nothing is sent;
-        - at a venue with editOrder: amended in place;
-        - elsewhere: cancel-replace, shown as such: the original is canceled, then a new order (new client
-          order id) goes for the rest. Not atomic: if the original fills before the cancel lands, nothing
-          new is sent. Returns the order that now carries the terms (the replacement, for cancel-replace).
-        """
+        Held locally (EMULATED): changed here, nothing is sent. At a venue that amends in place: one call.
+        Elsewhere: cancel-replace, shown as such: the original is canceled, its final filled amount read from
+        the venue, and a replacement (``<id>m1``) goes for exactly the rest. Returns the order that now carries
+        the terms (the replacement, for cancel-replace)."""
         order = self.ledger.orders.get(client_order_id)
         if order is None:
             raise DeskError(f"no order {client_order_id!r} to modify")
@@ -426,16 +373,7 @@ class Desk:
         except InvalidSpec as exc:
             raise DeskError(f"modify refused: {exc}") from exc
         if order.status is OrderStatus.EMULATED:
-            problems = self.check(new_spec, order=order, static=bool(order.spec.parent_id))
-            if problems:
-                self.ledger.touch(order, "modify_denied", actor, {"problems": [p.rule for p in problems],
-                                                                  "reason": "; ".join(map(str, problems))})
-                raise DeskError("modify denied: " + "; ".join(map(str, problems)))
-            before = {k: getattr(order.spec, k) for k in changes}
-            order.spec = new_spec
-            self.ledger.touch(order, "modified", actor, {"before": before, "after": changes, "where": "held locally"})
-            self.emulator.evaluate(order.venue, order.symbol)
-            return copy.copy(order)
+            return self.emulator.amend(order, new_spec, changes, actor)
         if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             raise DeskError(f"order {client_order_id} is {order.status.value}: it cannot be modified now")
         if new_spec.amount <= order.filled:

@@ -19,12 +19,14 @@ released.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ..domain.money import ZERO
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce, TriggerSource
+from .errors import DeskError
 from .events import BookChanged, OrderChanged, RiskAlert
 from .ports import DeskPort
 
@@ -308,6 +310,20 @@ class Emulator:
                                        "error", order.client_order_id))
         finally:
             self.releasing.discard(order.client_order_id)
+
+    def amend(self, order: Order, new_spec: OrderSpec, changes: dict, actor: str) -> Order:
+        """Change a locally held order's terms (the gate checks them first); nothing is sent."""
+        desk = self.desk
+        problems = desk.check(new_spec, order=order, static=bool(order.spec.parent_id))
+        if problems:
+            desk.ledger.touch(order, "modify_denied", actor, {"problems": [p.rule for p in problems],
+                                                              "reason": "; ".join(map(str, problems))})
+            raise DeskError("modify denied: " + "; ".join(map(str, problems)))
+        before = {k: getattr(order.spec, k) for k in changes}
+        order.spec = new_spec
+        desk.ledger.touch(order, "modified", actor, {"before": before, "after": changes, "where": "held locally"})
+        self.evaluate(order.venue, order.symbol)
+        return copy.copy(order)
 
     # -- views -----------------------------------------------------------------------------------------
     def views(self) -> list[EmulatedView]:

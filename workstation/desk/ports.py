@@ -59,6 +59,9 @@ class DeskPort(Protocol):
     position_mode: dict[str, str]
     watch_symbols: dict[str, list[str]]
     reconcile_state: dict[str, Any]
+    reconciler: Any
+
+    async def sync_books(self) -> None: ...
 
     def market(self, venue: str, symbol: str) -> Market: ...
 
