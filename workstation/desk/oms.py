@@ -44,16 +44,20 @@ class Ledger:
         self.illegal_transitions = 0
         self.fills_needed: set[tuple[str, str]] = set()  # (venue, symbol): the venue reports more filled than we hold
         self.in_doubt_since: dict[str, int] = {}  # client order id -> wall ms it went IN_DOUBT (grace runs from here)
-        # Orders that may be working: every path into a working status (add, move, a fill) registers the order,
-        # and working() prunes the ones that are not. Keeps working() O(working), not O(every order ever).
-        self._maybe_working: dict[str, Order] = {}
+        # Working orders by venue, kept exact by every path that changes a status (add, move, a fill, load):
+        # working() is called several times per refresh and per risk check, with up to tens of thousands of
+        # orders, so it must not look at every order ever placed.
+        self._working: dict[str, dict[str, Order]] = {}
+        self._working_symbols: dict[str, dict[str, int]] = {}  # venue -> symbol -> working orders on it
+        self._in_doubt: dict[str, set[str]] = {}  # venue -> client order ids IN_DOUBT
 
     # -- loading ---------------------------------------------------------------------------------
     def load(self, orders: dict[str, Order], fills: dict[tuple[str, str], Fill],
              received_ms: dict[tuple[str, str], int] | None = None) -> None:
         self.orders = dict(orders)
-        self._maybe_working = {cid: o for cid, o in self.orders.items() if o.status.is_working}
+        self._working, self._working_symbols, self._in_doubt = {}, {}, {}
         for order in self.orders.values():
+            self._index(order)
             if order.venue_order_id:
                 self.by_venue_id[(order.venue, order.venue_order_id)] = order.client_order_id
         self.fills = dict(fills)
@@ -73,7 +77,7 @@ class Ledger:
     # -- orders ----------------------------------------------------------------------------------
     def add(self, order: Order, kind: str, actor: str, payload: dict | None = None) -> None:
         self.orders[order.client_order_id] = order
-        self._maybe_working[order.client_order_id] = order
+        self._index(order)
         self.journal.append(kind, actor=actor, order=order, payload=payload)
         self.bus.publish(OrderChanged(order))
 
@@ -110,7 +114,7 @@ class Ledger:
             self.bus.publish(RiskAlert(str(err), "error", order.client_order_id))
             return False
         order.transition(new)
-        self._maybe_working[order.client_order_id] = order
+        self._index(order)
         if new is OrderStatus.IN_DOUBT:
             self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
         else:
@@ -226,7 +230,7 @@ class Ledger:
         if "acked" not in order.wall_ms:
             order.stamp("acked", now_wall, now_mono)  # a fill is the strongest ack there is
         order.apply_fill(fill)
-        self._maybe_working[order.client_order_id] = order
+        self._index(order)
         self._stamp_done(order)
 
     def _published_fill(self, order: Order, previous: OrderStatus) -> None:
@@ -268,19 +272,41 @@ class Ledger:
         return len(attached)
 
     # -- views -----------------------------------------------------------------------------------
-    def working(self, venue: str | None = None) -> list[Order]:
-        # Called several times per refresh and per risk check, with up to tens of thousands of
-        # orders: one pass, no copies, stale entries dropped on the way.
-        out, stale, orders = [], [], self.orders
-        for cid, order in self._maybe_working.items():
-            if order.status in WORKING and orders.get(cid) is order:
-                if venue is None or order.venue == venue:
-                    out.append(order)
+    def _index(self, order: Order) -> None:
+        cid, venue = order.client_order_id, order.venue
+        doubt = self._in_doubt.setdefault(venue, set())
+        if order.status is OrderStatus.IN_DOUBT:
+            doubt.add(cid)
+        else:
+            doubt.discard(cid)
+        book = self._working.setdefault(venue, {})
+        symbols = self._working_symbols.setdefault(venue, {})
+        if order.status in WORKING:
+            if book.get(cid) is not order:
+                book[cid] = order
+                symbols[order.symbol] = symbols.get(order.symbol, 0) + 1
+        elif book.pop(cid, None) is not None:
+            left = symbols[order.symbol] - 1
+            if left:
+                symbols[order.symbol] = left
             else:
-                stale.append(cid)
-        for cid in stale:
-            del self._maybe_working[cid]
-        return out
+                del symbols[order.symbol]
+
+    def working(self, venue: str | None = None) -> list[Order]:
+        """Orders that are, or may be, at the venue (new, open, partly filled, in doubt)."""
+        if venue is not None:
+            return list(self._working.get(venue, {}).values())
+        return [o for book in self._working.values() for o in book.values()]
+
+    def working_symbols(self, venue: str) -> set[str]:
+        return set(self._working_symbols.get(venue, ()))
+
+    def working_by_id(self, venue: str) -> dict[str, Order]:
+        """The venue's working orders by client order id (the ledger's own index: read, never change)."""
+        return self._working.get(venue, {})
+
+    def in_doubt_count(self, venue: str) -> int:
+        return len(self._in_doubt.get(venue, ()))
 
     def filled_total(self, venue: str, symbol: str) -> Decimal:
         pos = self.positions.get((venue, symbol))

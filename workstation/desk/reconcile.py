@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..domain.reports import OrderReport
+from ..venues.ccxt_venue import OpenOrders
 from ..venues.errors import VenueError
 from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
@@ -55,10 +56,20 @@ class Reconciler:
         self.failures: dict[str, int] = {}
         self.lookups_failed = 0
         self._fill_cursor: dict[tuple[str, str | None], int | None] = {}
-        self._agreed: dict[str, tuple] = {}  # client order id -> (report, status, filled, spec) last applied
+        self._changed: dict[str, set[str]] = {}  # venue -> orders the Desk changed since the last refresh
+        self._fetching: dict[str, set[str]] = {}  # venue -> orders changed while its snapshot is on its way
+        desk.bus.subscribe(self._on_event)
         self._looked_at: dict[str, int] = {}  # client order id -> last look-up (round-robin under the cap)
         self._last_signatures: dict[str, set[tuple]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, OrderChanged):
+            order = event.order
+            self._changed.setdefault(order.venue, set()).add(order.client_order_id)
+            fetching = self._fetching.get(order.venue)
+            if fetching is not None:
+                fetching.add(order.client_order_id)
 
     # -- what the venue needs -----------------------------------------------------------------
     def _symbol_required(self, venue_name: str, method: str) -> bool:
@@ -105,24 +116,17 @@ class Reconciler:
         desk, venue, ledger = self.desk, self.desk.venues[venue_name], self.desk.ledger
         now = desk.clock.wall_ms()
         calls = 0
-        touched: set[str] = set()
-
-        def on_event(event: object) -> None:
-            if isinstance(event, OrderChanged):
-                touched.add(event.order.client_order_id)
-
         # Anything that changes while the snapshot is on its way is newer than the snapshot.
-        unsubscribe = desk.bus.subscribe(on_event)
+        touched = self._fetching[venue_name] = set()
         try:
-            symbols = sorted({*desk.watch_symbols.get(venue_name, []),
-                              *(o.symbol for o in ledger.working(venue_name))})
+            symbols = sorted({*desk.watch_symbols.get(venue_name, []), *ledger.working_symbols(venue_name)})
             if self._symbol_required(venue_name, "fetchOpenOrders"):
-                open_reports: list[OrderReport] = []
+                listing = OpenOrders([], {}, set(), {}, {})
                 for symbol in symbols:
-                    open_reports += await venue.fetch_open_orders(symbol)
+                    listing = listing.merge(await venue.list_open_orders(symbol))
                     calls += 1
             else:
-                open_reports = await venue.fetch_open_orders()
+                listing = await venue.list_open_orders()
                 calls += 1
             balances = await venue.fetch_balance()
             calls += 1
@@ -145,12 +149,13 @@ class Reconciler:
                 calls += 1
                 cursors.append((None, fetched))
         except VenueError as err:
-            unsubscribe()
             self.failures[venue_name] = self.failures.get(venue_name, 0) + 1
             report = ReconcileReport(venue_name, now, False, (), calls, err.message)
             self._publish(venue_name, report)
             return report
-        unsubscribe()
+        finally:
+            self._fetching.pop(venue_name, None)
+        changed_here = set(self._changed.get(venue_name, ()))  # orders the Desk changed since the last refresh
         self.failures[venue_name] = 0
         ledger.fills_needed = {k for k in ledger.fills_needed if k[0] != venue_name}
         desk.balances[venue_name] = balances
@@ -171,15 +176,20 @@ class Reconciler:
                 f"fill {fill.trade_id} ({fill.side.value} {fill.amount} @ {fill.price}) was missing here",
                 "recorded" if order else "recorded (order unknown: kept unmatched)", trade_ids=(fill.trade_id,)))
 
-        # 2. the venue's open orders
-        seen: set[str] = set()
-        agreed: dict[str, tuple] = {}
+        # 2. the venue's open orders: those it lists as new or changed, and those the Desk changed meanwhile
+        #    (an unchanged answer about an unchanged order would change nothing: it is not looked at)
+        reports = list(listing.changed)
+        listed_again = {r.venue_order_id for r in reports}
+        for cid in changed_here:
+            order = ledger.orders.get(cid)
+            vid = order.venue_order_id if order is not None else None
+            if vid is not None and vid not in listed_again and (rep := listing.report(vid)) is not None:
+                reports.append(rep)
         verify: list[Order] = []
-        for rep in open_reports:
+        for rep in reports:
             order = ledger.find(venue_name, rep.client_order_id, rep.venue_order_id)
             if order is None:
                 order = self._adopt(venue_name, rep)
-                seen.add(order.client_order_id)
                 diff = Difference("unknown_order", venue_name, rep.symbol, order.client_order_id,
                                   f"{rep.side.value if rep.side else '?'} {rep.amount} {rep.symbol} @ "
                                   f"{rep.price if rep.price is not None else 'market'} (venue id "
@@ -189,28 +199,20 @@ class Reconciler:
                 differences.append(diff)
                 self.differences.open_item(diff, now)
                 continue
-            seen.add(order.client_order_id)
             if order.client_order_id in touched:
                 continue  # changed after this snapshot was taken: the snapshot is stale for it
-            prev = self._agreed.get(order.client_order_id)
-            if prev is not None and prev[0] is rep and prev[1] is order.status and prev[2] == order.filled \
-                    and prev[3] is order.spec:
-                agreed[order.client_order_id] = prev
-                continue  # the same answer about an unchanged order: applying it again would change nothing
             if order.status.is_working and self._terms_differ(order, rep):
                 verify.append(order)  # a list can be older than our modify: ask the venue about this one
                 continue
             differences += self._apply(order, rep, "reconcile", "open at the venue")
-            agreed[order.client_order_id] = (rep, order.status, order.filled, order.spec)
-
-        self._agreed = agreed
 
         # 3. local working orders the venue no longer lists: targeted look-ups, capped
         grace_ms = int(desk.settings.in_doubt_grace_s * 1000)
         candidates = []
-        for order in ledger.working(venue_name):
-            cid = order.client_order_id
-            if cid in seen or cid in touched:
+        working = ledger.working_by_id(venue_name)
+        for cid in working.keys() - listing.client_ids:  # a set difference, not a loop over every order
+            order = working[cid]
+            if listing.has(order.venue_order_id) or cid in touched:
                 continue
             if order.status is not OrderStatus.IN_DOUBT and desk.router.recently_sent(cid, self.recent_grace_ms):
                 continue  # just sent by this process: the venue's list may not show it yet
@@ -273,7 +275,8 @@ class Reconciler:
         # 4. while the account is HALTED, an order of ours open at the venue (one that landed after the kill) is
         #    canceled, on every refresh until the venue confirms
         if desk.router.halted(venue_name):
-            for order in [o for o in ledger.working(venue_name) if o.client_order_id in seen and not o.external]:
+            for order in [o for o in ledger.working(venue_name) if not o.external and (
+                    listing.has(o.venue_order_id) or o.client_order_id in listing.client_ids)]:
                 await desk.router.chase_if_halted(order)
 
         # 5. positions and balances
@@ -281,6 +284,8 @@ class Reconciler:
         differences += self.drift.balance_drift(venue_name, balances, now)
         self.differences.settle(venue_name, now)
 
+        venue.commit_listing(listing)
+        self._changed[venue_name] = self._changed.get(venue_name, set()) - changed_here
         report = ReconcileReport(venue_name, now, True, tuple(differences), calls)
         self._publish(venue_name, report)
         return report
@@ -338,7 +343,7 @@ class Reconciler:
 
     def status(self, venue_name: str) -> ReconcileStatus:
         report = self.last.get(venue_name)
-        in_doubt = sum(1 for o in self.desk.ledger.working(venue_name) if o.status is OrderStatus.IN_DOUBT)
+        in_doubt = self.desk.ledger.in_doubt_count(venue_name)
         open_items = self.differences.open_count(venue_name)
         last_ok = next((r.at_ms for r in reversed(self.history) if r.venue == venue_name and r.ok), None)
         failures = self.failures.get(venue_name, 0)

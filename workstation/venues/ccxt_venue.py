@@ -51,6 +51,8 @@ _TYPES = {
 
 _FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
 _FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
+_ID = operator.itemgetter("id")
+_CLIENT_ID = operator.methodcaller("get", "clientOrderId")
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
@@ -81,6 +83,29 @@ AMENDS_IN_PLACE = frozenset({
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
+
+
+@dataclasses.dataclass(slots=True)
+class OpenOrders:
+    """One listing of a venue's open orders, as ``ExchangeVenue.list_open_orders`` gives it."""
+
+    changed: list[OrderReport]  # new or different since the last committed listing
+    fingerprints: dict[Any, tuple]  # every listed order: venue id -> what its answer said
+    client_ids: set[str]  # every listed order's client id, as the venue gives it
+    reports: dict[Any, tuple[tuple, OrderReport]]  # the adapter's parsed reports: venue id -> (fingerprint, report)
+    listings: dict[str | None, dict[Any, tuple]]  # what ``commit_listing`` records, per symbol asked
+
+    def has(self, venue_order_id: str | None) -> bool:
+        return venue_order_id in self.fingerprints
+
+    def report(self, venue_order_id: str) -> OrderReport | None:
+        """The listed order's report (parsed once, when its answer last changed)."""
+        hit = self.reports.get(venue_order_id)
+        return hit[1] if hit is not None and hit[0] == self.fingerprints.get(venue_order_id) else None
+
+    def merge(self, other: "OpenOrders") -> "OpenOrders":
+        return OpenOrders(self.changed + other.changed, {**self.fingerprints, **other.fingerprints},
+                          self.client_ids | other.client_ids, other.reports, {**self.listings, **other.listings})
 
 
 class RateBudget:
@@ -144,7 +169,8 @@ class ExchangeVenue:
         self.last_error: str | None = None
         self.last_ok_ms: int | None = None
         self._venue_ids: dict[str, str] = {}
-        self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)  # venue order id -> our client order id
+        self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)
+        self._open_listing: dict[str | None, dict[Any, tuple]] = {}  # symbol -> last committed listing's fingerprints
         self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
@@ -571,6 +597,40 @@ class ExchangeVenue:
         if report.client_order_id == client_order_id:
             return report
         return dataclasses.replace(report, client_order_id=client_order_id)
+
+    async def list_open_orders(self, symbol: str | None = None) -> "OpenOrders":
+        """The venue's open orders as a difference from the last listing the caller committed: reports only
+        for the orders that are new or changed since, and the ids of every order listed. Reconciling 10,000
+        resting orders then parses nothing for the ones that did not change (their fingerprints are taken
+        and compared in bulk). Call ``commit_listing`` once the listing has been
+        acted on; until then the same changes are reported again (a refresh that failed half way must not
+        lose them)."""
+        raw = await self._call("fetch_open_orders", symbol, None, None, {}, retry=True) or []
+        try:
+            fingerprints = dict(zip(map(_ID, raw), map(_FINGERPRINT, raw)))
+        except KeyError:  # not every key present: the slow, tolerant way
+            fingerprints = {o.get("id"): tuple(o.get(k) for k in _FINGERPRINT_KEYS) for o in raw}
+        before = (self._open_listing.get(symbol) or {}).get
+        new = [(key, fingerprint) for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
+        changed = []
+        if new:
+            cache = self._report_cache
+            by_id = {o.get("id"): o for o in raw} if len(new) > 8 else None
+            for key, fingerprint in new:
+                hit = cache.get(key)
+                if hit is None or hit[0] != fingerprint:
+                    o = by_id[key] if by_id is not None else next(o for o in raw if o.get("id") == key)
+                    hit = cache[key] = (fingerprint, self.order_report(o))
+                changed.append(hit[1])
+            if len(cache) > max(100_000, 2 * len(fingerprints)):
+                self._report_cache = {k: cache[k] for k in fingerprints if k in cache}
+        client_ids = set(map(_CLIENT_ID, raw))
+        client_ids.discard(None)
+        return OpenOrders(changed, fingerprints, client_ids, self._report_cache, {symbol: fingerprints})
+
+    def commit_listing(self, listing: "OpenOrders") -> None:
+        """The caller acted on this listing: the next one reports what changed since."""
+        self._open_listing.update(listing.listings)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
