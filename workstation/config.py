@@ -102,8 +102,8 @@ def _url(*schemes: str):
 
 
 def _seconds_or_off(value: float) -> float:
-    if 0 < value < 1:
-        raise ValueError(f"expected 0 (off) or at least 1 second, found {value:g}")
+    if 0 < value < 0.1:  # a busy loop of model calls
+        raise ValueError(f"expected 0 (off) or at least 0.1 seconds, found {value:g}")
     return value
 
 
