@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..domain.orders import Fill, Order, OrderSpec, OrderStatus, Side
+from ..redaction import redact_known
 from .errors import DeskError
 
 SCHEMA_VERSION = 1
@@ -56,7 +57,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_default, separators=(",", ":"), sort_keys=True)
+    # A secret in use (a venue's or the copilot's key) never reaches the file, whatever row quotes it.
+    return redact_known(json.dumps(payload, default=_default, separators=(",", ":"), sort_keys=True))
 
 
 def spec_to_dict(spec: OrderSpec) -> dict[str, Any]:
