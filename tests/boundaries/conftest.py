@@ -34,10 +34,10 @@ def remount_read_only(path: Path) -> None:
 
 def fill_up(path: Path) -> None:
     """Fill the file system holding ``path`` to the last byte."""
-    with open(path / "ballast", "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-        except OSError:
-            pass
+    with open(path / "ballast", "wb", buffering=0) as f:
+        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 9, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError:
+                continue

@@ -331,7 +331,7 @@ class Journal:
                 raise DuplicateIntent(f"an intent for {order.client_order_id if order else '?'} is already journaled") from exc
             raise JournalError(f"the journal refused a second {kind} row for the same key: {exc}") from exc
         except sqlite3.Error as exc:
-            raise _cannot(self.path, f"record the {kind}", exc) from None
+            raise _cannot(self.path, f"record '{kind}'", exc) from None
         finally:
             if durable:
                 try:
