@@ -212,14 +212,24 @@ def check_openable(path: Path) -> None:
         raise JournalError(f"the journal {path} is a directory: move it away or set data_dir elsewhere")
     try:
         with path.open("rb") as f:
-            header = f.read(len(SQLITE_HEADER))
+            header = f.read(100)
+        size = path.stat().st_size
     except OSError as exc:
         raise _cannot(path, "read it", exc) from None
     if not header:
         raise JournalError(f"the journal {path} is empty (0 bytes): it was truncated or never written, and "
                            f"starting on it would forget every order it held; {NEW_JOURNAL_HINT}", set_aside=True)
-    if header != SQLITE_HEADER:
+    if not header.startswith(SQLITE_HEADER):
         raise JournalError(f"{path} is not a journal (not an SQLite file); {NEW_JOURNAL_HINT}", set_aside=True)
+    # SQLite reads a truncated file as if the lost pages were never written: orders vanish without an error.
+    # The header says how many pages the file had at the last checkpoint (when its two counters agree).
+    page_size = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big") if len(header) == 100 else 0
+    if len(header) < 100 or (pages and header[24:28] == header[92:96] and size < pages * page_size):
+        raise JournalError(f"the journal {path} is truncated ({size} bytes, its header says "
+                           f"{pages * page_size}): orders in the lost part would be forgotten; {NEW_JOURNAL_HINT}",
+                           set_aside=True)
 
 
 def set_aside(path: Path, now: float | None = None) -> Path:
