@@ -137,7 +137,8 @@ Probability = Seconds(0, 1)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, arbitrary_types_allowed=True,
+                              defer_build=True)
 
 
 # -- sections ------------------------------------------------------------------------------------------------

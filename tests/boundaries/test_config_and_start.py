@@ -17,7 +17,7 @@ from workstation import cli
 from workstation.config import ConfigError, parse
 from workstation.desk.journal import Journal
 
-from .conftest import remount_read_only, small_tmpfs
+from .faults import remount_read_only, small_tmpfs
 
 NAN, INF = math.nan, math.inf
 

@@ -32,7 +32,8 @@ from workstation.domain.money import MAX_VALUE, NumberError, parse_typed
 from workstation.domain.orders import InvalidSpec, Order, OrderSpec, OrderStatus
 from workstation.redaction import register_secret
 
-from .conftest import fuzz_counts, remount_read_only, small_tmpfs
+from .conftest import fuzz_counts
+from .faults import fill_journal, remount_read_only, small_tmpfs
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -460,10 +461,9 @@ def test_fuzz_journal_faults(tmp_path):
     # a full journal and a read-only one, on a real file system where the machine allows
     counts["cases"] += 1
     full = Journal(tmp_path / "full.sqlite3")
-    full._db.execute(f"PRAGMA max_page_count={full._db.execute('PRAGMA page_count').fetchone()[0]}")
+    fill_journal(full)
     with pytest.raises(JournalError, match="is full"):
-        for _ in range(100):
-            full.append("note", payload={"pad": "x" * 4000})
+        full.append("intent", payload={"pad": "x"})
     counts["clear_errors"] += 1
     full.close()
     try:

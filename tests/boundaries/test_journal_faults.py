@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import make_desk
 from workstation.desk.errors import DeskError
-from workstation.desk.journal import Journal, JournalError
+from workstation.desk.journal import JournalError
 from workstation.domain.orders import OrderSpec, OrderStatus
 
-from .conftest import fill_up, small_tmpfs
+from .faults import fill_journal, fill_up, small_tmpfs, space_returns
 
 
 def counting(desk) -> list:
@@ -80,24 +80,6 @@ async def test_a_full_disk_refuses_staging_and_sending_until_space_returns(tmp_p
             await desk.stop()
 
 
-def full(journal: Journal) -> None:
-    """SQLITE_FULL from now on, exactly as a full disk answers (the database may not grow)."""
-    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
-    journal._db.execute(f"PRAGMA max_page_count={pages}")
-    for size in (4000, 1000, 100, 1):  # down to the last byte SQLite had room for
-        for _ in range(100):
-            try:
-                journal.append("note", payload={"pad": "x" * size})
-            except JournalError:
-                break
-        else:
-            raise AssertionError("the journal did not fill up")
-
-
-def space_returns(journal: Journal) -> None:
-    journal._db.execute("PRAGMA max_page_count=1073741823")
-
-
 @pytest.mark.xfail(strict=True, reason="desk fix pending: issue 12 finding 10")
 async def test_fills_that_arrive_while_the_journal_is_full_are_journaled_when_space_returns(tmp_path):
     desk = make_desk(tmp_path / "journal.sqlite3")
@@ -106,7 +88,7 @@ async def test_fills_that_arrive_while_the_journal_is_full_are_journaled_when_sp
         order = desk.stage(bid_order(desk, "0"))
         await desk.approve(order.client_order_id)
         exchange = desk.venues["paper"].exchange
-        full(desk.journal)
+        fill_journal(desk.journal)
         exchange.set_mid("ETH/USDT", str(desk.book("paper", "ETH/USDT").best_bid - 50))  # trades through our bid
         for _ in range(20):
             exchange.step(500)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from workstation.desk.journal import JournalError
+from tests.boundaries.faults import fill_journal, space_returns
 from workstation.ui.screens.main import MainScreen
 from workstation.ui.screens.ticket import TicketScreen
 
@@ -14,17 +14,6 @@ from .conftest import make_app, settle
 
 def notes(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
-
-
-def make_full(journal) -> None:
-    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
-    journal._db.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL, as from a full disk
-    for size in (4000, 1000, 100, 1):  # down to the last byte SQLite had room for
-        for _ in range(100):
-            try:
-                journal.append("note", payload={"pad": "x" * size})
-            except JournalError:
-                break
 
 
 async def stage_from_ticket(pilot, amount: str = "0.01") -> None:
@@ -41,7 +30,7 @@ async def test_a_full_disk_is_shown_and_the_tui_keeps_running(paper):
         await stage_from_ticket(pilot)
         await settle(pilot, app)
         (waiting,) = app.desk.pending_approvals()
-        make_full(paper.desk.journal)
+        fill_journal(paper.desk.journal)
         await stage_from_ticket(pilot, "0.02")
         await settle(pilot, app)
         assert any("is full" in n for n in notes(app)), notes(app)
@@ -50,7 +39,7 @@ async def test_a_full_disk_is_shown_and_the_tui_keeps_running(paper):
         await settle(pilot, app)
         assert any("approve failed" in n and "is full" in n for n in notes(app)), notes(app)
         assert paper.create_calls == []  # nothing sent whose intent is not on disk
-        paper.desk.journal._db.execute("PRAGMA max_page_count=1073741823")  # space returns
+        space_returns(paper.desk.journal)
         app.approve(waiting.client_order_id)
         await settle(pilot, app)
         assert len(paper.create_calls) == 1 and paper.desk.journal.count("intent") == 1

@@ -14,6 +14,7 @@ they are parsed.
 
 from __future__ import annotations
 
+import functools
 import json
 import reprlib
 from dataclasses import dataclass
@@ -246,12 +247,16 @@ def Text(description: str, max_length: int, min_length: int = 0) -> Any:  # noqa
 class Arguments(BaseModel):
     """The base of every tool's arguments: no field that is not declared, numbers finite."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=False, hide_input_in_errors=False)
+    # defer_build: a model's validator is built at its first call, not at start-up (it costs ~20 ms a tool)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=False, hide_input_in_errors=False,
+                              defer_build=True)
 
 
 # -- validation --------------------------------------------------------------------------------------------------
+@functools.cache
 def parameters_schema(model: type[Arguments]) -> dict[str, Any]:
-    """The tool's ``parameters`` for chat completions: the model's JSON schema, flattened and without titles."""
+    """The tool's ``parameters`` for chat completions: the model's JSON schema, flattened and without titles.
+    Cached (callers must not change it): generating a JSON schema is the slow part of a tool's definition."""
     raw = model.model_json_schema()
     props = {name: _clean(spec) for name, spec in raw.get("properties", {}).items()}
     return {"type": "object", "properties": props, "required": list(raw.get("required", [])),

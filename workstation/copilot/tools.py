@@ -13,6 +13,7 @@ nothing a model or market data says can add to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from ..domain.market import Market
@@ -20,15 +21,28 @@ from .acts import _currencies
 from .catalogue import ACT_TOOLS, CATALOGUE, ORDER_TYPES, READ_TOOLS, TOOLS, Tool, openai_tools
 from .proposals import Proposal
 from .results import ToolResult, _ceil, _floor, text
-from .schema import ArgumentsError, FieldError, parse_arguments, shown, validate
+from .schema import ArgumentsError, FieldError, parameters_schema, parse_arguments, shown, validate
 from .view import CopilotView, ViewError
 
 __all__ = ["ACT_TOOLS", "CATALOGUE", "ORDER_TYPES", "READ_TOOLS", "SCHEMAS", "TOOLS", "Tool", "ToolResult",
            "ToolSession", "openai_tools", "text", "_ceil", "_currencies", "_floor"]
 
-# name -> (kind, description, JSON schema of the parameters): the catalogue as the model sees it
-SCHEMAS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    t.name: (t.kind, t.description, t.openai()["function"]["parameters"]) for t in CATALOGUE}
+class _Schemas(Mapping):
+    """name -> (kind, description, JSON schema of the parameters): the catalogue as the model sees it.
+    Each schema is generated when first asked for, not at import (start-up time)."""
+
+    def __getitem__(self, name: str) -> tuple[str, str, dict[str, Any]]:
+        tool = TOOLS[name]
+        return tool.kind, tool.description, parameters_schema(tool.arguments)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TOOLS)
+
+    def __len__(self) -> int:
+        return len(TOOLS)
+
+
+SCHEMAS: Mapping[str, tuple[str, str, dict[str, Any]]] = _Schemas()
 
 
 class ToolSession:
