@@ -60,10 +60,9 @@ SECTIONS = {
 }
 SECRET_NAMES = ["api_key", "apiSecret", "secretKey", "privateKey", "accessToken", "password", "token"]
 leaf = st.one_of(NUMBERS, st.sampled_from([SECRET, "rules", "llm", "live", "paper", "http://127.0.0.1:1/v1"]))
-value = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                   st.dictionaries(st.sampled_from(["a", "USDT", "BTC/USDT"] +
-                                                                                   SECRET_NAMES), inner, max_size=3)),
-                     max_leaves=6)
+_keys = st.sampled_from(["a", "USDT", "BTC/USDT"] + SECRET_NAMES)
+value = st.one_of(leaf, st.lists(leaf, max_size=3), st.dictionaries(_keys, leaf, max_size=3),
+                  st.dictionaries(_keys, st.dictionaries(_keys, leaf, max_size=2), max_size=2))
 
 
 @st.composite
@@ -309,10 +308,9 @@ def reference_decimal(raw) -> Decimal | None:
     return value
 
 
-json_value = st.recursive(st.one_of(NUMBERS, st.text(max_size=20)),
-                          lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                  st.dictionaries(st.text(max_size=4), inner, max_size=3)),
-                          max_leaves=8)
+_scalar = st.one_of(NUMBERS, st.text(max_size=20))
+json_value = st.one_of(_scalar, st.lists(_scalar, max_size=3), st.dictionaries(st.text(max_size=4), _scalar, max_size=3),
+                       st.lists(st.lists(_scalar, max_size=2), max_size=2))
 
 
 @st.composite
