@@ -30,6 +30,7 @@ from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderCh
                            ProposalStaged, ReconcileReport, RiskAlert)
 from ..paths import themes_dirs
 from .commands import WorkstationCommands
+from .guard import GuardedDesk, survive
 from .keys import APP_BINDINGS, known_ids
 from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDone, DeskActionFailed, DeskStarted,
                        DeskStartFailed, KillDone, KillFailed)
@@ -54,7 +55,7 @@ class WorkstationApp(App):
                  theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5, copilot=None,
                  alert_repeat_s: float = 30.0):
         super().__init__()
-        self.desk = desk
+        self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
         if copilot is None:
             from ..copilot.service import Copilot
@@ -89,6 +90,10 @@ class WorkstationApp(App):
         else:
             self.theme_problem = f"theme {wanted!r} not found: using {DEFAULT_THEME}"
             self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not survive(self, error):  # a Desk error in a timer is shown, not fatal (ui/guard.py)
+            super()._handle_exception(error)
 
     # -- themes ---------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -428,14 +433,13 @@ class WorkstationApp(App):
 
         if isinstance(self.screen, KillScreen):
             return
-        working = len(self.desk.working_orders())
-        pending = len(self.desk.pending_approvals())
-        emulated = len(self.desk.emulated_orders())
-        venues = ", ".join(self.desk.venues) or "no venue"
+        p = self.desk.kill_preview()
+        venues = ", ".join(p.venues) or "no venue"
         summary = (f"HALT trading on {venues}, then:\n"
-                   f"  decline {pending} proposal(s) waiting for approval\n"
-                   f"  disarm {emulated} emulated order(s) held here\n"
-                   f"  cancel {working - emulated} working order(s) at the venues\n"
+                   f"  decline {p.pending} proposal(s) waiting for approval\n"
+                   f"  disarm {p.emulated} emulated order(s) held here\n"
+                   f"  cancel {p.working} working order(s) at the venues"
+                   + (f" ({p.in_flight} still on their way: canceled as they land)" if p.in_flight else "") + "\n"
                    f"Nothing can be sent until you re-arm ({self.keymap.get('rearm', 'ctrl+r')}).")
         self.push_screen(KillScreen(summary), callback=self._kill_chosen)
 
