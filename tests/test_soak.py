@@ -43,6 +43,8 @@ def soak(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("soak")
     run = Soak(ORDERS, SEED, workdir=workdir, kill_every=25, switch_every=90, check_every=40)
     asyncio.run(run.run())
+    for name in run.exchange.faults:  # the run is over: the tamper tests' own venue calls must not fail
+        run.exchange.set_fault(name, 0.0)
     return run
 
 
@@ -173,11 +175,11 @@ def test_a_second_venue_order_for_one_decision_is_a_duplicate(soak):
 
 def test_more_filled_than_the_trader_asked_is_an_overfill(soak):
     facts = _facts(soak)
-    cid = next(c for c in soak.intents.by_cid if facts.chain_totals(c)[0] > 0
+    cid = next(c for c, i in soak.intents.by_cid.items() if i.kind == "market" and facts.chain_totals(c)[0] > 0
                and c not in soak.referee.found["overfill"])
     intent = soak.intents.get(cid)
     amount = intent.amount
-    intent.amount, intent.requested = facts.chain_totals(cid)[0] / 2, []
+    intent.amount = facts.chain_totals(cid)[0] / 2
     try:
         referee = _recheck(soak)
     finally:

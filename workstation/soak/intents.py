@@ -32,10 +32,14 @@ class Intents:
         self.by_cid: dict[str, Intent] = {}
         self.kinds: Counter = Counter()  # orders staged, by kind
 
-    def add(self, cid: str, kind: str, symbol: str, amount: Decimal, slot: str | None = None) -> Intent:
+    def add(self, cid: str, kind: str, symbol: str, amount: Decimal, slot: str | None = None,
+            staged: bool = True) -> Intent:
+        """``staged``: the trader staged it (counted as an order); otherwise the trader only acted on it (an
+        order someone else placed and the trader modified, or the Desk's replacement after a modify)."""
         intent = Intent(cid, slot or cid, kind, symbol, amount)
         self.by_cid[cid] = intent
-        self.kinds[kind] += 1
+        if staged:
+            self.kinds[kind] += 1
         return intent
 
     def get(self, cid: str) -> Intent | None:

@@ -259,13 +259,14 @@ class Referee:
                 root, seen = self.journal.replaces[root], seen + 1
             families[root].append(owner)
         for root, owners in families.items():
-            intent = self.intents.get(root)
-            if intent is None:
+            caps = [i.cap for o in owners if (i := self.intents.get(o)) is not None]
+            if not caps:
                 continue
+            cap, kind = max(caps), self.intents.by_cid[root].kind if root in self.intents else "?"
             filled = sum((facts.chain_totals(o)[0] for o in owners), ZERO)
-            if filled > intent.cap:
-                self.note("overfill", root, f"{root} ({intent.kind}, asked {intent.cap}): the venue filled {filled} "
-                          f"over {', '.join(v for o in owners for v in facts.chains[o])}")
+            if filled > cap:
+                self.note("overfill", root, f"{root} ({kind}, asked at most {cap} over its modifies): the venue "
+                          f"filled {filled} over {', '.join(v for o in owners for v in facts.chains[o])}")
 
     # -- after the faults pause: everything must agree ---------------------------------------------
     def _drift(self, facts: VenueFacts) -> list[str]:

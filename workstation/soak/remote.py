@@ -2,8 +2,8 @@
 
 ``RemoteExchange`` offers the async ccxt-like surface the adapter calls (load_markets, create_order,
 cancel_order, edit_order, fetch_*, watch_*, ...) plus the attributes it reads (id, has, features,
-markets, precisionMode, rate_budget()). The method list and attributes are read from the paper exchange
-at connect, so a method the paper exchange gains is offered here too. Answers come back with Decimals
+markets, precisionMode, modify_semantics, rate_budget()). The methods and the plain attributes are read
+from the paper exchange at connect, so whatever the paper exchange gains is offered here too. Answers come back with Decimals
 intact and errors as the same ccxt classes.
 """
 
@@ -115,9 +115,8 @@ class RemoteExchange:
     async def connect(self) -> None:
         """Mirror the exchange's attributes and methods (no fault applies to this)."""
         described = await self._link.call("describe", [], {})
-        for name in ("id", "name", "precisionMode", "has", "features", "timeframes", "markets", "symbols",
-                     "currencies"):
-            setattr(self, name, described[name])
+        for name, value in described["attributes"].items():
+            setattr(self, name, value)
         self._link.rate_budget = tuple(described["rate_budget"])  # type: ignore[assignment]
         for method in described["methods"]:
             setattr(self, method, self._forward(method))

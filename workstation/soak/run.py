@@ -42,22 +42,26 @@ from .wirelog import WireLog
 # (kind, the request it waits for, after the venue applied it?, the trader's action that makes one)
 KILLS = (("create_before_send", "create_order", False, "market"), ("create_after_apply", "create_order", True, "limit"),
          ("cancel_before_send", "cancel_order", False, "cancel"), ("cancel_after_apply", "cancel_order", True, "cancel"),
-         ("modify_before_send", "edit_order", False, "modify"), ("modify_after_apply", "edit_order", True, "modify"),
+         ("modify_before_send", "write", False, "modify"), ("modify_after_apply", "write", True, "modify"),
          ("random", "any", False, None), ("idle", "", False, None))
+DECISION_MS = (50, 250)  # venue time between two decisions: a busy trader (the Desk's timers run per venue second)
 REFRESH_MS = 3000
 AFTER_KILL_MS = 6000  # venue time the Desk gets, after its kill switch, to chase what landed late
 
 
 class Soak:
     def __init__(self, orders: int = 10_000, seed: int = 1, *, faults: dict[str, float] | None = None,
-                 kill_every: int | None = None, switch_every: int | None = None, check_every: int = 100,
+                 kill_every: int | None = None, switch_every: int | None = None, check_every: int | None = None,
                  converge_every: int = 2500, late_snapshot_p: float = 0.05, workdir: Path | None = None,
                  keep: bool = False):
         self.target, self.seed = orders, seed
         self.rng = random.Random(f"soak:{seed}")
-        self.kill_every = kill_every or max(50, min(250, orders // 12))
+        # About a dozen kills (each kind at least once) and sixty checks, however long the run: a restart
+        # replays the whole journal and a check reads the whole venue, so more of either costs O(run).
+        self.kill_every = kill_every or max(50, orders // 12)
         self.switch_every = switch_every or max(120, orders // 6)
-        self.check_every, self.converge_every = check_every, converge_every
+        self.check_every = check_every or max(100, orders // 60)
+        self.converge_every = converge_every
         self.keep = keep
         self._own_dir = workdir is None
         base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # a kill, not a power cut: no fsync needed
@@ -93,10 +97,10 @@ class Soak:
         finally:
             await self.proc.shutdown()
             self.journal.close()
+            if self._own_dir and not self.keep:
+                shutil.rmtree(self.workdir, ignore_errors=True)
         self._finish(time.perf_counter() - started, venue_start)
         self.result.cpu_s = time.process_time() - cpu + self.proc.child_cpu_s
-        if self._own_dir and not self.keep:
-            shutil.rmtree(self.workdir, ignore_errors=True)
         return self.result
 
     async def _trade(self) -> None:
@@ -123,7 +127,7 @@ class Soak:
             self.orders += staged or 0
             self._other_traders()
             await self._guard(self._external())
-            await self._guard(self.proc.step(self.rng.randint(100, 400)))
+            await self._guard(self.proc.step(self.rng.randint(*DECISION_MS)))
 
     async def _guard(self, coro: Any) -> Any:
         """Run one step of the soak; if the Desk's process died in it (planned), start the next one."""
@@ -172,37 +176,37 @@ class Soak:
             self.orders += await self.trader.act(force=action)
             if not self.proc.alive:
                 raise ChildDied(kind)
-            await self.proc.step(self.rng.randint(100, 400))
+            await self.proc.step(self.rng.randint(*DECISION_MS))
         self.server.plan = None
         self.server.fired[f"{kind}_missed"] += 1
 
     async def _kill_switch(self) -> None:
-        """The kill switch pressed while a send is in flight (the venue holds it for 1 s of venue time)."""
+        """The kill switch pressed while a send is in flight (the venue holds it for 1 s of venue time);
+        then a last look at the venue, an order tried while HALTED (the gate must deny it), and re-arm."""
         self.server.plan = None
         trader = self.trader
         trader.n += 1
         symbol = self.rng.choice(SYMBOLS)
         side = trader.side(symbol)
-        price = trader.price(symbol, trader.touch(symbol, side) - (1 if side == "buy" else -1) * trader.steps(symbol, 20),
-                             side)
+        away = (1 if side == "buy" else -1) * trader.steps(symbol, 20)
+        spec = trader.spec(symbol, side, "limit", trader.amount(symbol, Decimal(200)),
+                           price=trader.price(symbol, trader.touch(symbol, side) - away, side))
         self.server.hold = Hold(ms=1000)
         try:
-            order = await trader.stage(trader.spec(symbol, side, "limit", trader.amount(symbol, Decimal(200)),
-                                                   price=price), "limit")
+            order = await trader.stage(spec, "limit")
             self.orders += 1
-            if order is None or self.proc.link is None:
-                return
-            approving = self.proc.link.command("approve", cid=order["cid"])
-            while not (self.server.holding or approving.done()):
+            approving = self.proc.link.command("approve", cid=order["cid"]) if order and self.proc.link else None
+            while approving is not None and not (self.server.holding or approving.done()):
                 await self.proc.settle(until=approving)
                 if not (self.server.holding or approving.done()):
                     await self.proc.step(100)
             report = await self.proc.command("kill")
             self.server.release()  # if the kill came back first, the send lands now: after the kill
-            try:
-                await self.proc.run(approving)
-            except CommandFailed:
-                pass
+            if approving is not None:
+                try:
+                    await self.proc.run(approving)
+                except CommandFailed:
+                    pass
         finally:
             self.server.release()
             self.server.hold = None
@@ -211,8 +215,9 @@ class Soak:
         for vid in facts.open_ids:
             self.referee.note("open_after_kill", vid, f"venue order {vid} ({facts.orders[vid].owner}) open "
                               f"{AFTER_KILL_MS / 1000:.0f}s after the kill switch returned {report}")
-        self.result.kill_switch.append({**report, "open_after": len(facts.open_ids)})
-        self.orders += await trader.act(force="market")  # HALTED: the gate must deny it
+        self.result.kill_switch.append({**report, "send_in_flight": approving is not None,
+                                        "open_after": len(facts.open_ids)})
+        self.orders += await trader.act(force="market")
         await self.proc.command("rearm")
         await self._check()
 

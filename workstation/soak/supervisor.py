@@ -23,7 +23,7 @@ from typing import Any
 
 from ..venues.paper.exchange import PaperExchange
 from .venue_server import Killed, VenueServer
-from .wire import encode, error_payload, read_message
+from .wire import RowCache, encode, error_payload, read_message
 
 SLICE_MS = 500  # the longest the venue's clock moves in one go (a decision's step, or up to the Desk's next timer)
 PARKED = frozenset({"watch_order_book", "watch_orders", "watch_my_trades"})
@@ -63,12 +63,12 @@ class ChildLink:
         self._on_answer: dict[int, Any] = {}
         server.on_change = self.changed.set  # a send held (parked) at the venue counts as quiet
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], method: str = "") -> None:
         if self.dead:
             return
         self.seq += 1
         message["seq"], message["now"] = self.seq, self.exchange.milliseconds()
-        self.writer.write(encode(message))
+        self.writer.write(encode(message, self.server.rows, method))
 
     def command(self, name: str, on_answer: Any = None, **args: Any) -> asyncio.Future:
         """Send a command; the future gets its answer. ``on_answer()`` runs the moment the answer is read,
@@ -135,7 +135,7 @@ class ChildLink:
         except Exception as exc:  # noqa: BLE001 - the venue's exception goes back as the same class
             self.send({"k": "err", "id": call_id, "e": error_payload(exc), "rb": self.exchange.rate_budget()})
         else:
-            self.send({"k": "ret", "id": call_id, "r": result, "rb": self.exchange.rate_budget()})
+            self.send({"k": "ret", "id": call_id, "r": result, "rb": self.exchange.rate_budget()}, method)
         finally:
             self._calls.pop(call_id, None)
             self.changed.set()

@@ -199,17 +199,21 @@ class Trader:
             change["price"] = self.passive(symbol, moved, side)
         if not change or self.rng.random() < 0.4:
             change["amount"] = order["amount"] + self._spec(symbol).lot * self.rng.randint(1, 20)
-        intent = self.intents.get(order["cid"])
-        if intent is not None and "amount" in change:
+        intent = self.intents.get(order["cid"]) or self.intents.add(
+            order["cid"], "external" if order["external"] else "replacement", symbol, order["amount"], staged=False)
+        if "amount" in change:
             intent.requested.append(change["amount"])
         self.modifies += 1
         try:
-            await self.desk.command("modify", cid=order["cid"], **change)
+            now = await self.desk.command("modify", cid=order["cid"], **change)
         except CommandFailed as exc:
             if "denied" in exc.message:
                 self._denied(exc.message.split("denied: ", 1)[-1])
             self.outcomes["modify_refused"] += 1
             self.refusals[exc.message[:60]] += 1
+            return 0
+        if now["cid"] != order["cid"]:  # cancel-replace: the rest goes on under a new id, same decision
+            self.intents.add(now["cid"], "replacement", symbol, now["amount"], slot=intent.slot, staged=False)
         return 0
 
     async def _cancel(self) -> int:

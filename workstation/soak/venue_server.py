@@ -11,7 +11,9 @@ answer (or the ccxt exception) goes back. On the way the server:
 - holds a create_order for a while before applying it (a slow send, for the kill switch's race);
 - now and then answers an open-orders request with a snapshot taken a few requests earlier (a late list);
 - pushes each book at most once a second of venue time (as Binance's depth@1000ms stream does), so a
-  soak's messages go to orders rather than to book updates.
+  soak's messages go to orders rather than to book updates;
+- answers a list request that gives no limit with one page of 500 rows, as Binance's allOrders and
+  myTrades do by default (the paper exchange would return the whole history: a real venue never does).
 """
 
 from __future__ import annotations
@@ -22,17 +24,22 @@ import itertools
 import random
 from collections import Counter, deque
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable
 
 from ..venues.paper.exchange import PaperExchange
+from .wire import RowCache
 from .wirelog import Created, WireLog
 
-# Every fault of the paper exchange, on: the soak's venue is as unfriendly as we can make it.
-DEFAULT_FAULTS = {"timeout_after_accept": 0.03, "rate_limit": 0.02, "server_error": 0.02,
+# Every fault of the paper exchange, on. A 503 on a send leaves an order in doubt that the Desk looks up
+# for 30 s; at 1 % that is still a few hundred in a long soak.
+DEFAULT_FAULTS = {"timeout_after_accept": 0.03, "rate_limit": 0.02, "server_error": 0.01,
                   "drop_fill_message": 0.2, "stream_disconnect": 0.02, "maintenance": 0.0005}
 WRITES = ("create_order", "cancel_order", "edit_order")
 RECONCILE_READS = frozenset({"fetch_open_orders", "fetch_balance", "fetch_my_trades"})
 BOOK_PUSH_MS = 1000
+PAGE = 500
+PAGED = frozenset({"fetch_closed_orders", "fetch_orders", "fetch_my_trades"})  # (symbol, since, limit, params)
 NOT_FORWARDED = frozenset({"start", "close"})  # the exchange's own clock and connections stay the parent's
 
 
@@ -42,7 +49,8 @@ class Killed(Exception):
 
 @dataclass
 class KillPlan:
-    """When to kill: ``method`` (a write, or "any") arriving; ``after`` = once the venue applied it."""
+    """When to kill: ``method`` arriving ("any" request, any "write", or one method); ``after`` = once the
+    venue applied it."""
 
     kind: str  # label for the counts: create_before_send, create_after_apply, cancel_..., modify_..., random
     method: str
@@ -71,6 +79,7 @@ class VenueServer:
         self.kill_now: Callable[[str], None] = lambda reason: None  # the supervisor's SIGKILL
         self.on_change: Callable[[], None] = lambda: None  # wakes the supervisor: a request was parked
         self.process = 0  # the Desk process now connected (1, 2, ...)
+        self.rows = RowCache()  # answers' rows that cannot change, encoded once
         self.counts: Counter = Counter()  # faults added here: late_snapshot, held_send
         self.fired: Counter = Counter()  # kills, by kind
         self.sent_before_reconcile: list[str] = []
@@ -87,14 +96,19 @@ class VenueServer:
 
     # -- what the child may call ---------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
-        """The exchange's attributes and the names of its async methods: the child's proxy mirrors them."""
+        """The exchange's plain attributes (id, has, features, markets, precisionMode, modify_semantics, ...)
+        and the names of its async methods: the child's proxy mirrors both, whatever the exchange gains."""
         ex = self.exchange
+        attributes = {}
+        for name in sorted({*vars(type(ex)), *vars(ex)}):
+            if name.startswith("_") or name in NOT_FORWARDED:
+                continue
+            value = inspect.getattr_static(ex, name)
+            if _plain(value):
+                attributes[name] = value
         methods = sorted(name for name in dir(type(ex)) if not name.startswith("_") and name not in NOT_FORWARDED
-                         and callable(getattr(type(ex), name)) and _is_coroutine(getattr(type(ex), name)))
-        return {"id": ex.id, "name": ex.name, "precisionMode": ex.precisionMode, "has": ex.has,
-                "features": ex.features, "timeframes": ex.timeframes, "markets": ex.markets,
-                "symbols": ex.symbols, "currencies": ex.currencies, "methods": methods,
-                "rate_budget": list(ex.rate_budget())}
+                         and _is_coroutine(getattr(type(ex), name)))
+        return {"attributes": attributes, "methods": methods, "rate_budget": list(ex.rate_budget())}
 
     async def handle(self, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Apply one request. Raises what the venue raised, or Killed when the process died over it."""
@@ -108,6 +122,9 @@ class VenueServer:
         self._maybe_kill(method, after=False)
         if method == "watch_order_book":
             await self._book_pace(str(_arg(args, 0) or kwargs.get("symbol")))
+        if method in PAGED and _arg(args, 2) is None and kwargs.get("limit") is None:
+            args = list(args) + [None] * (3 - len(args))
+            args[2] = PAGE
         if method == "create_order" and self.hold is not None and self.hold.since_ms is None:
             await self._held(args, kwargs)
         before = len(self.exchange.sim.orders)
@@ -135,6 +152,9 @@ class VenueServer:
         if plan.method == "any":
             if plan.countdown > 0:
                 plan.countdown -= 1
+                return
+        elif plan.method == "write":  # the first write of a modify: an edit, or the cancel of a cancel-replace
+            if method not in WRITES:
                 return
         elif plan.method != method:
             return
@@ -221,6 +241,19 @@ class VenueServer:
 
 def _arg(args: list[Any], index: int) -> Any:
     return args[index] if len(args) > index else None
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Data that crosses the wire as it is (no objects, no callables)."""
+    if value is None or isinstance(value, (str, int, float, bool, Decimal)):
+        return True
+    if depth > 8:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def _is_coroutine(fn: Any) -> bool:

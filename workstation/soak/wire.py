@@ -45,9 +45,57 @@ def _hook(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, default=_default, separators=(",", ":")).encode()
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_default, separators=(",", ":"))
+
+
+def encode(message: dict[str, Any], rows: "RowCache | None" = None, method: str = "") -> bytes:
+    """One frame. With ``rows``, a list answer (orders, trades) reuses the text of rows that cannot change."""
+    result = message.get("r")
+    if rows is not None and isinstance(result, list) and result:
+        head = _dumps({k: v for k, v in message.items() if k != "r"})
+        text = f'{head[:-1]},"r":{rows.encode(method, result)}}}'
+    else:
+        text = _dumps(message)
+    body = text.encode()
     return len(body).to_bytes(HEADER, "big") + body
+
+
+class RowCache:
+    """The encoded text of venue rows that can no longer change: a closed, canceled or expired order, a trade.
+
+    The Desk's look-ups list the venue's closed orders and trades again and again; encoding each row once
+    keeps the cost of an answer near the cost of the rows that are new. Keyed by method too: the same trade
+    reads differently by REST and by stream (Binance omits our client id from REST trades)."""
+
+    FINAL = frozenset({"closed", "canceled", "cancelled", "expired", "rejected"})
+
+    def __init__(self, size: int = 200_000):
+        self.size = size
+        self._text: dict[tuple, str] = {}
+
+    def encode(self, method: str, rows: list[Any]) -> str:
+        parts = []
+        for row in rows:
+            key = self._key(method, row)
+            text = self._text.get(key) if key is not None else None
+            if text is None:
+                text = _dumps(row)
+                if key is not None:
+                    if len(self._text) >= self.size:
+                        self._text.clear()
+                    self._text[key] = text
+            parts.append(text)
+        return f"[{','.join(parts)}]"
+
+    def _key(self, method: str, row: Any) -> tuple | None:
+        if not isinstance(row, dict) or row.get("id") is None:
+            return None
+        if "takerOrMaker" in row:
+            return (method, "trade", row["id"], row.get("order"))
+        if row.get("status") in self.FINAL:
+            return (method, "order", row["id"], row["status"], str(row.get("filled")), row.get("lastUpdateTimestamp"))
+        return None
 
 
 def decode(body: bytes) -> dict[str, Any]:
