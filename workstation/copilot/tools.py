@@ -23,6 +23,7 @@ from ..domain.market import Market, Problem
 from ..domain.money import ZERO
 from ..domain.orders import InvalidSpec, OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce
 from ..domain.reports import Balance
+from . import schedule_tool
 from .proposals import Proposal, expected_cost, impact, new_proposal_id, take_snapshot
 from .schema import ArgumentsError, FieldError, parse_arguments, validate
 from .view import CopilotView, ViewError
@@ -119,6 +120,7 @@ SCHEMAS: dict[str, tuple[str, str, dict[str, Any]]] = {
                        _obj({"client_order_id": _CID, "amount": _dec("new total amount", "0.5"),
                              "price": _dec("new limit price", "3000.50"), "rationale": _RATIONALE},
                             ["client_order_id", "rationale"])),
+    "stage_schedule": ("act", schedule_tool.DESCRIPTION, schedule_tool.parameters(_dec, _SYMBOL, _VENUE, _SIDE, _RATIONALE)),
 }
 
 READ_TOOLS = tuple(n for n, (k, _, _) in SCHEMAS.items() if k == "read")
@@ -438,6 +440,9 @@ class ToolSession:
         if errors:
             return ToolResult("stage_scaled", False, errors=errors)
         return await self._propose("stage_scaled", m, legs, args["rationale"])
+
+    async def _t_stage_schedule(self, args: dict[str, Any]) -> ToolResult:
+        return await schedule_tool.stage_schedule(self, args)
 
     async def _t_propose_cancel(self, args: dict[str, Any]) -> ToolResult:
         order, error = self._working(args["client_order_id"])

@@ -38,6 +38,7 @@ from .markouts import MarkoutRecorder
 from .oms import DayFold, Ledger
 from .reconcile import Reconciler
 from .risk import RiskContext, RiskGate, RiskLimits, TradingState
+from .schedule import DeskRelease, Scheduler
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
 
@@ -104,6 +105,7 @@ class Desk:
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)
+        self.schedules = Scheduler(self, DeskRelease(self))  # time-sliced schedules, approved once (schedule.py)
         self._confirmed_duplicates: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -182,6 +184,7 @@ class Desk:
                 self._spawn(self._order_stream(name))
         self._spawn(self._refresh_loop())
         self._spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self._spawn(self.schedules.run())
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -98,6 +98,8 @@ def grade_turn(turn_index: int, checks: tuple[Check, ...], made: list[Made], fac
             passed, detail = CHECKERS[check.kind](check.params, made, facts, in_doubt)
         except LookupError as exc:
             passed, detail = False, str(exc)
+        except (ArithmeticError, TypeError, ValueError, KeyError) as exc:  # a proposal too odd to grade fails
+            passed, detail = False, f"could not be graded: {type(exc).__name__}: {exc}"
         out.append(Grade(turn_index, check.describe(), check.step, passed, detail))
     return out
 
@@ -271,7 +273,7 @@ def _schedule(p, made, facts, in_doubt):
     if not schedules:
         return False, "no schedule proposed"
     s = schedules[0]
-    minutes = Decimal(s.end_ms - s.start_ms) / 60_000
+    minutes = Decimal(s.end_ms - s.created_ms) / 60_000
     ok = True
     if "total" in p:
         ok &= s.total == facts.resolve(p["total"])

@@ -36,6 +36,7 @@ VENUE = "paper"
 SYMBOLS = ["ETH/USDT", "BTC/USDT", "SOL/USDT", "BTC/USDT:USDT"]
 STEP_MS = 100
 TURN_GAP_MS = 6_000  # the human reads the answer: more than the duplicate guard's window
+MAX_FILL_PIECES = 500
 REGIME_SEARCH_STEPS = 400  # of 5 s each: the regime a scenario asks for is found by stepping the seeded market
 
 
@@ -110,13 +111,15 @@ class World:
             order = await self._trade(p)
             if order.status is not OrderStatus.FILLED:
                 raise self._setup_error(p, f"the market order ended {order.status.value}: {order.reason}")
-        for o in self.scenario.orders:
+        for o in [o for o in self.scenario.orders if not o.fault]:
             order = await self._trade(o)
             self.named[o.name] = order.client_order_id
             if o.fill is not None:
                 await self.fill(order.client_order_id, o.fill)
         with self.quiet():
             await self.desk.refresh()
+        for o in [o for o in self.scenario.orders if o.fault]:  # last: a refresh would resolve an in-doubt order
+            self.named[o.name] = (await self._trade(o)).client_order_id
         for name, p in self.scenario.faults.items():
             self.exchange.set_fault(name, p)
 
@@ -281,31 +284,28 @@ class World:
         await self.fill(cid, params["fraction"])
 
     async def fill(self, cid: str, fraction: Decimal) -> None:
-        """Other traders' flow fills ``fraction`` of a resting limit order: what stands ahead of it, then it."""
+        """Other traders' flow fills ``fraction`` of a resting limit order: the queue ahead of it, then it.
+
+        The flow comes in pieces no larger than what is still to fill, so it can never fill more than
+        asked, whatever stands ahead (makers who refilled the level after we joined queue behind us)."""
         order = self.desk.order(cid)
         market = self.desk.market(VENUE, order.symbol)
         want = market.round_amount(order.amount * fraction)
-        price = order.spec.price
         with self.quiet():
             report = await self._venue_order(cid)
-            if report is None or report["status"] != "open" or price is None or want <= 0:
+            if report is None or report["status"] != "open" or order.spec.price is None or want <= 0:
                 self.notes.append(f"fill: {cid} is not resting at the venue; nothing filled")
                 return
-            book = await self.exchange.fetch_order_book(order.symbol, 50)
-            mine = sum((Decimal(str(o["remaining"])) for o in await self.exchange.fetch_open_orders(order.symbol)
-                        if o["side"] == order.side.value and Decimal(str(o["price"])) == price), ZERO)
-            levels = book["bids"] if order.side is Side.BUY else book["asks"]
-            better = (lambda p: p > price) if order.side is Side.BUY else (lambda p: p < price)
-            ahead = sum((Decimal(str(a)) for p, a in levels if better(Decimal(str(p)))), ZERO)
-            ahead += sum((Decimal(str(a)) for p, a in levels if Decimal(str(p)) == price), ZERO) - mine
-            already = Decimal(str(report["filled"]))
-            flow = max(ahead, ZERO) + want - already
-            if flow > 0:
-                self.exchange.inject_flow(order.symbol, order.side.opposite.value, market.round_amount(flow))
+            filled = Decimal(str(report["filled"]))
+            for _ in range(MAX_FILL_PIECES):
+                if filled >= want:
+                    break
+                self.exchange.inject_flow(order.symbol, order.side.opposite.value, want - filled)
+                report = await self._venue_order(cid)
+                filled = Decimal(str(report["filled"])) if report else want
             await self.desk.refresh()
             await self.desk.sync_books()
-        got = await self._venue_order(cid)
-        self.notes.append(f"fill: {cid} filled {got['filled'] if got else '?'} of {order.amount} at the venue")
+        self.notes.append(f"fill: {cid} filled {filled} of {order.amount} at the venue")
 
     async def _do_flow(self, params: dict[str, Any], proposals: list[Proposed]) -> None:
         traded = self.exchange.inject_flow(params["symbol"], params["side"], params["amount"])
