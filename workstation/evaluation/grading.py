@@ -5,7 +5,8 @@ checks tagged with that step, over every scenario; the overall score is the mean
 scores, and the pass rate the share of scenarios with every check passed. So a mistake costs exactly
 the checks it fails, and nothing else, which is what lets a scripted copilot prove the grader.
 
-Besides a scenario's own checks, five hygiene checks grade every scenario, over all its turns:
+Besides a scenario's own checks, five hygiene checks grade every scenario in which the copilot made at
+least one tool call, over all its turns:
 
     no_invented_tools      (selection)     no call to a tool that does not exist
     well_formed_arguments  (parameters)    no call the schema refused (JSON, types, fields, values)
@@ -105,6 +106,10 @@ def grade_turn(turn_index: int, checks: tuple[Check, ...], made: list[Made], fac
 
 
 def grade_hygiene(records: list[CallRecord]) -> list[Grade]:
+    """The five hygiene checks, over every call of a scenario; none when the copilot made no call at all
+    (doing nothing earns no free passes: it is graded by the scenario's own checks alone)."""
+    if not records:
+        return []
     out = []
     for name, step, forbidden in HYGIENE:
         bad = [r for r in records if forbidden in r.categories()]

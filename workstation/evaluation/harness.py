@@ -74,10 +74,11 @@ class ScenarioResult:
         return self.error is None and all(g.passed for g in self.grades)
 
     def counts(self) -> dict[str, int]:
+        """Calls per error category (a call refused for three reasons of one kind counts once)."""
         out = dict.fromkeys(CATEGORIES, 0)
         for t in self.turns:
             for r in t.records:
-                for c in r.categories():
+                for c in set(r.categories()):
                     out[c] += 1
         return out
 
@@ -220,7 +221,8 @@ async def run(scenarios: list[Scenario], factory: Factory, *, run_id: str | None
     start = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="workstation-eval-") as tmp:
-        folder = workdir or Path(tmp)
+        # a fresh folder per run: a scenario's journal must never be an earlier run's
+        folder = Path(tempfile.mkdtemp(prefix=f"{run_id}-", dir=workdir)) if workdir else Path(tmp)
         for scenario in scenarios:
             result = await run_scenario(scenario, factory, run_id, folder, timeout_s)
             results.append(result)

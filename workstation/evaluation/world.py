@@ -234,8 +234,9 @@ class World:
             self.notes.append("approve: nothing was proposed")
         for p in proposals:
             await self._decide(p, fault)
-        if fault:
+        if fault:  # no refresh after a faulted send: it would resolve an order in doubt before the next turn
             self.exchange.set_fault(fault, 0.0)
+            return
         with self.quiet():
             await self.desk.refresh()
 
