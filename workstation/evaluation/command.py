@@ -65,7 +65,7 @@ def _main(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        report.render(run, Console())
+        report.render(run, Console(width=None if sys.stdout.isatty() else 120))  # piped: wide enough for ids
     return 0 if all(r.error is None for r in run.results) else 1
 
 
