@@ -6,23 +6,14 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
-
 from workstation.evaluation.copilots import llm_factory
 from workstation.evaluation.report import preference_lines, summary, trace_lines
 
-from ..copilot.fake_llm import FakeLLM, raw, reply, tool_call
+from ..copilot.conftest import fake_llm as server  # noqa: F401 - the fake server on 127.0.0.1, as a fixture
+from ..copilot.fake_llm import raw, reply, tool_call
 
 BUY = {"symbol": "ETH/USDT", "side": "buy", "type": "limit", "amount": "0.2", "price": "3150",
        "rationale": "Buy 0.2 ETH at 3150, under the 3200 mid."}
-
-
-@pytest.fixture
-async def server():
-    fake = FakeLLM()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def test_a_model_that_invents_tools_and_garbles_arguments_scores_lower(run_ids, server):
