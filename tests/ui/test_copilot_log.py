@@ -41,13 +41,13 @@ async def test_the_panel_shows_model_text_as_text_and_stays_bounded():
             yield panel
 
     async with Host().run_test(size=(100, 20)) as pilot:
-        for i in range(700):
+        for i in range(400):
             panel.add(TurnLogged(f"ask {i}", "[red]not markup[/red]", calls, 0.1))
         panel.add(CopilotError("timeout", "the copilot took longer than 30s"))
         panel.add(CopilotError("unknown_tool", "already in its turn", tool="place_order"))
         await pilot.pause()
         shown = lines(panel)
-        assert len(shown) <= 1000 and panel.turns == 700 and panel.errors == 1
+        assert len(shown) <= 1000 and panel.turns == 400 and panel.errors == 1
         assert shown[-1] == "09:30:00 error (timeout): the copilot took longer than 30s"
         assert any("[red]not markup[/red]" in line for line in shown)
         assert any('{"symbol":"[b]ETH[/b]"}' in line for line in shown)

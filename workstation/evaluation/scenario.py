@@ -160,9 +160,21 @@ def _only(w: _Where, where: str, table: dict[str, Any], allowed: Iterable[str]) 
         raise w.error(where, f"unknown field(s) {', '.join(extra)}", f"use only {', '.join(sorted(allowed))}")
 
 
+def _table(w: _Where, where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise w.error(where, f"must be a table, got {type(value).__name__}", "write it as { key = value, ... }")
+    return value
+
+
+def _list(w: _Where, where: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise w.error(where, f"must be a list, got {type(value).__name__}", "write it as [ ..., ... ]")
+    return value
+
+
 def _choice(w: _Where, where: str, value: Any, options: Iterable[str]) -> str:
     options = tuple(options)
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise w.error(where, f"{value!r} is not allowed", f"use one of {', '.join(options)}")
     return value
 
@@ -290,33 +302,40 @@ def parse_scenario(raw: Any, source: str, index: int) -> Scenario:
     seed = raw.get("seed", 7)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise w.error("seed", f"{seed!r} is not a whole number", "use e.g. seed = 7")
-    mids = {str(k): _decimal(w, f"mids.{k}", v) for k, v in dict(raw.get("mids", {})).items()}
+    mids = {str(k): _decimal(w, f"mids.{k}", v) for k, v in _table(w, "mids", raw.get("mids", {})).items()}
     balances = raw.get("balances")
     if balances is not None:
-        balances = {str(k): _decimal(w, f"balances.{k}", v, positive=False) for k, v in dict(balances).items()}
-    faults = dict(raw.get("faults", {}))
+        balances = {str(k): _decimal(w, f"balances.{k}", v, positive=False)
+                    for k, v in _table(w, "balances", balances).items()}
+    faults = dict(_table(w, "faults", raw.get("faults", {})))
     for name, p in faults.items():
         _choice(w, f"faults.{name}", name, FAULTS)
         if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p <= 1:
             raise w.error(f"faults.{name}", f"{p!r} is not a probability", "use a number from 0 to 1")
     from ..desk.risk import RiskLimits  # the limits a scenario may set are the gate's own
 
-    limits = dict(raw.get("limits", {}))
+    limits = dict(_table(w, "limits", raw.get("limits", {})))
     _only(w, "limits", limits, RiskLimits.field_names())
+    for name, v in limits.items():
+        _decimal(w, f"limits.{name}", v)  # every limit is a positive number
     turns_raw = raw.get("turn")
     if not isinstance(turns_raw, list) or not turns_raw:
         raise w.error("turn", "a scenario needs at least one [[scenario.turn]]", 'add one with say = "..."')
     turns = []
     for i, t in enumerate(turns_raw):
         where = f"turn {i + 1}"
-        _only(w, where, t, {"say", "checks", "reference", "then"})
-        checks = tuple(_check(w, f"{where}.checks[{j}]", c, step) for j, c in enumerate(t.get("checks", [])))
+        _only(w, where, _table(w, where, t), {"say", "checks", "reference", "then"})
+        checks = tuple(_check(w, f"{where}.checks[{j}]", c, step)
+                       for j, c in enumerate(_list(w, f"{where}.checks", t.get("checks", []))))
+        reference = _list(w, f"{where}.reference", t.get("reference", []))
+        then = _list(w, f"{where}.then", t.get("then", []))
         turns.append(Turn(_text(w, f"{where}.say", t.get("say")), checks,
-                          tuple(_call(w, f"{where}.reference[{j}]", c) for j, c in enumerate(t.get("reference", []))),
-                          tuple(_action(w, f"{where}.then[{j}]", a) for j, a in enumerate(t.get("then", [])))))
+                          tuple(_call(w, f"{where}.reference[{j}]", c) for j, c in enumerate(reference)),
+                          tuple(_action(w, f"{where}.then[{j}]", a) for j, a in enumerate(then))))
     if not any(t.checks for t in turns):
         raise w.error("turn", "no checks: nothing would be graded", "add checks = [ ... ] to a turn")
-    orders = tuple(_setup_order(w, f"order[{i}]", o, False) for i, o in enumerate(raw.get("order", [])))
+    orders = tuple(_setup_order(w, f"order[{i}]", o, False)
+                   for i, o in enumerate(_list(w, "order", raw.get("order", []))))
     names = [o.name for o in orders]
     if len(set(names)) != len(names) or "proposed" in names:
         raise w.error("order", "set-up order names must be unique and not 'proposed'", "rename them")
@@ -324,7 +343,7 @@ def parse_scenario(raw: Any, source: str, index: int) -> Scenario:
                     regime=_choice(w, "regime", raw.get("regime", "frozen"), REGIMES), mids=mids,
                     balances=balances, limits=limits, faults=faults,
                     positions=tuple(_setup_order(w, f"position[{i}]", p, True)
-                                    for i, p in enumerate(raw.get("position", []))),
+                                    for i, p in enumerate(_list(w, "position", raw.get("position", [])))),
                     orders=orders, source=source)
 
 
