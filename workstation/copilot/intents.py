@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_CEILING, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.market import Market
 from ..domain.orders import Order, OrderStatus, OrderType, Side
 from ..domain.reports import Balance
 from .tools import _floor
-
-if TYPE_CHECKING:
-    from .rules import Outcome, RuleStrategist
-    from .tools import ToolSession
 
 _NUM = r"(\d[\d,_]*(?:\.\d+)?|\.\d+)"
 _ASSET = re.compile(r"\b([a-z]{2,6})\b(\s+perp(?:etual)?)?", re.I)
@@ -41,7 +37,8 @@ def _has(text: str, *phrases: str) -> bool:
 class Reader:
     """One request, read against the account and the markets as they are now."""
 
-    def __init__(self, strategist: "RuleStrategist", session: "ToolSession", prompt: str):
+    def __init__(self, strategist: Any, session: Any, prompt: str):
+        """``strategist`` is the RuleStrategist (its ``_stage``), ``session`` the turn's ToolSession."""
         self.s, self.session, self.view = strategist, session, session.view
         self.raw, self.text = prompt, " ".join(prompt.lower().replace("’", "'").split())
 
@@ -110,7 +107,8 @@ class Reader:
         return sent[-1] if sent else None
 
 
-async def handle(strategist: "RuleStrategist", prompt: str, session: "ToolSession") -> "Outcome | None":
+async def handle(strategist: Any, prompt: str, session: Any) -> str | None:
+    """The answer to the request, or None when the words are not recognised here."""
     r = Reader(strategist, session, prompt)
     t = r.text
     if re.search(r"\b(again|retry)\b", t) and not r.amount():
@@ -127,30 +125,26 @@ async def handle(strategist: "RuleStrategist", prompt: str, session: "ToolSessio
     return await _order(r)
 
 
-async def _stage(r: Reader, tool: str, args: dict[str, Any], m: Market) -> "Outcome":
-    return await r.s._stage(r.session, tool, {"venue": m.venue, "symbol": m.symbol, **args}, m)
+async def _stage(r: Reader, tool: str, args: dict[str, Any], m: Market) -> str:
+    return (await r.s._stage(r.session, tool, {"venue": m.venue, "symbol": m.symbol, **args}, m)).text
 
 
-async def _answer(r: Reader) -> "Outcome":
-    from .rules import Outcome
-
+async def _answer(r: Reader) -> str:
     m = r.market()
     if m is None:
-        return Outcome("Ask about a market by name, e.g. 'what is the spread on ETH?'")
+        return "Ask about a market by name, e.g. 'what is the spread on ETH?'"
     book = r.view.book(m.venue, m.symbol)
     size = r.holding(m)
-    return Outcome(f"{m.symbol}: bid {book.best_bid if book else '?'}, ask {book.best_ask if book else '?'}, "
+    return (f"{m.symbol}: bid {book.best_bid if book else '?'}, ask {book.best_ask if book else '?'}, "
                    f"spread {book.spread if book else '?'}; you hold {size} {m.base}. No order proposed.")
 
 
-async def _again(r: Reader) -> "Outcome":
-    from .rules import Outcome
-
+async def _again(r: Reader) -> str:
     last = r.last_sent()
     if last is None:
-        return Outcome("I see no refused order to propose again.")
+        return "I see no refused order to propose again."
     if last.status is OrderStatus.IN_DOUBT:
-        return Outcome(f"Order {last.client_order_id} ({last.side.value} {last.amount} {last.symbol}) is in doubt: "
+        return (f"Order {last.client_order_id} ({last.side.value} {last.amount} {last.symbol}) is in doubt: "
                        f"the venue may have it. I will not propose it again until the venue answers.")
     m = r.view.market(last.venue, last.symbol)
     spec = last.spec
@@ -168,43 +162,38 @@ async def _again(r: Reader) -> "Outcome":
     return await _stage(r, "stage_order", args, m)
 
 
-async def _rest(r: Reader) -> "Outcome":
-    from .rules import Outcome
-
+async def _rest(r: Reader) -> str:
     o = r.partial()
     assert o is not None
     left = o.amount - o.filled
     if _has(r.text, "leave"):
-        return Outcome(f"{o.client_order_id} has {o.filled} filled and {left} still working; leaving it as it is.")
+        return f"{o.client_order_id} has {o.filled} filled and {left} still working; leaving it as it is."
     price = r.price_after("to")
     if price is not None and _has(r.text, "move"):
         result = await r.session.call("propose_modify", {"client_order_id": o.client_order_id, "price": str(price),
                                                          "rationale": f"Move the unfilled {left} to {price}."})
-        return Outcome("Proposed: " + result.proposal.summary() if result.ok else "; ".join(map(str, result.errors)))
+        return "Proposed: " + result.proposal.summary() if result.ok else "; ".join(map(str, result.errors))
     result = await r.session.call("propose_cancel", {"client_order_id": o.client_order_id, "rationale":
                                                      f"{o.filled} of {o.amount} filled; cancel the {left} left."})
     text = ["Proposed: cancel the rest of " + o.client_order_id if result.ok else "; ".join(map(str, result.errors))]
     if _has(r.text, "market", "take it", "buy what is left", "sell what is left"):
         m = r.view.market(o.venue, o.symbol)
-        outcome = await _stage(r, "stage_order", {"side": o.side.value, "type": "market", "amount": str(left),
-                                                  "rationale": f"The {left} left of {o.client_order_id}, at the "
-                                                               f"market, once the rest is canceled."}, m)
-        text.append(outcome.text)
-    return Outcome(" ".join(text))
+        text.append(await _stage(r, "stage_order", {"side": o.side.value, "type": "market", "amount": str(left),
+                                                    "rationale": f"The {left} left of {o.client_order_id}, at the "
+                                                                 f"market, once the rest is canceled."}, m))
+    return " ".join(text)
 
 
-async def _close(r: Reader) -> "Outcome":
-    from .rules import Outcome
-
+async def _close(r: Reader) -> str:
     m = r.market()
     if m is None:
         held = [p for p in r.view.positions() if p.size]
         if len(held) != 1:
-            return Outcome("Which position? Name the market, e.g. 'close my BTC perp position'.")
+            return "Which position? Name the market, e.g. 'close my BTC perp position'."
         m = r.view.market(held[0].venue, held[0].symbol)
     size = r.holding(m)
     if not size:
-        return Outcome(f"You hold no {m.symbol} position: nothing to close.")
+        return f"You hold no {m.symbol} position: nothing to close."
     text = []
     if _has(r.text, "cancel the take-profit", "cancel the tp", "cancel it"):
         for o in r.view.orders():
@@ -218,19 +207,17 @@ async def _close(r: Reader) -> "Outcome":
                                          f"stands now, at the market" + (", reduce-only." if m.is_derivative else ".")}
     if m.is_derivative:
         args["reduce_only"] = True
-    text.append((await _stage(r, "stage_order", args, m)).text)
-    return Outcome(" ".join(text))
+    text.append(await _stage(r, "stage_order", args, m))
+    return " ".join(text)
 
 
-async def _protect(r: Reader) -> "Outcome":
-    from .rules import Outcome
-
+async def _protect(r: Reader) -> str:
     m = r.market()
     if m is None:
-        return Outcome("Which position? e.g. 'protect my BTC perp position'.")
+        return "Which position? e.g. 'protect my BTC perp position'."
     size = r.holding(m)
     if not size:
-        return Outcome(f"You hold no {m.symbol} position to protect.")
+        return f"You hold no {m.symbol} position to protect."
     mid = r.view.mark(m.venue, m.symbol)
     side = Side.SELL if size > 0 else Side.BUY
     trigger = r.price_after("at")
@@ -274,18 +261,16 @@ def _size(r: Reader, m: Market, side: Side, price: Decimal) -> tuple[Decimal | N
     return _floor(amount, m.lot), ""
 
 
-async def _order(r: Reader) -> "Outcome | None":
+async def _order(r: Reader) -> str | None:
     m, side = r.market(), r.side()
     if m is None or side is None:
         return None
     book = r.view.book(m.venue, m.symbol)
     if book is None or book.mid is None:
         return None
-    from .rules import Outcome
-
     doubt = r.in_doubt(m, side)
     if doubt:
-        return Outcome(f"{doubt[0].client_order_id} ({doubt[0].side.value} {doubt[0].amount} {m.symbol}) is in doubt: "
+        return (f"{doubt[0].client_order_id} ({doubt[0].side.value} {doubt[0].amount} {m.symbol}) is in doubt: "
                        f"the venue may have it. I will not propose another {side.value} until the venue answers.")
     t = r.text
     touch = book.best_bid if side is Side.BUY else book.best_ask
@@ -302,7 +287,7 @@ async def _order(r: Reader) -> "Outcome | None":
     if amount is None:
         return None
     if amount <= 0:
-        return Outcome(f"That leaves no size on {m.symbol} ({how}).")
+        return f"That leaves no size on {m.symbol} ({how})."
     why = f"You asked to {side.value} {amount} {m.base}" + (f" ({how})" if how else "")
     args: dict[str, Any] = {"side": side.value, "amount": str(amount)}
     if breakout is not None:

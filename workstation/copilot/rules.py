@@ -25,7 +25,7 @@ from ..domain.market import Market
 from ..domain.money import ZERO
 from ..domain.orders import Side
 from ..domain.reports import Balance
-from . import intents
+from .intents import handle as read_intent
 from .tools import ToolSession, _floor
 
 HELP = ("I understand: \"scale into 0.5 ETH below 3,000 over the next hour\", \"scale out of 1 ETH above 3,300\", "
@@ -81,9 +81,9 @@ class RuleStrategist:
             return await self.scan(session, skip_symbols)
         match = _ORDER.search(prompt)
         if match is None or not match["verb"].lower().startswith(("scale", "accumulate", "bracket")):
-            outcome = await intents.handle(self, prompt, session)  # positions, partial fills, doubt, words
-            if outcome is not None:
-                return outcome
+            answer = await read_intent(self, prompt, session)  # positions, partial fills, doubt, words
+            if answer is not None:
+                return Outcome(answer)
         if match is None:
             return Outcome(f"I did not understand {prompt!r}. {HELP}")
         return await self._request(match, session)

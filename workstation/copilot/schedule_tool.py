@@ -8,23 +8,21 @@ Like every act tool it can only propose: the schedule waits for a human, and the
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.orders import OrderSpec, OrderType, Origin, Side, TimeInForce
 from ..domain.reports import Balance
 from .proposals import Proposal, take_snapshot
 from .schema import FieldError
+from .view import ProposalRefused
 
-if TYPE_CHECKING:
-    from .tools import ToolResult, ToolSession
-
-DESCRIPTION = ("Propose a time-sliced schedule: buy or sell a total amount over the next minutes or hours, one "
+SCHEDULE_DESCRIPTION = ("Propose a time-sliced schedule: buy or sell a total amount over the next minutes or hours, one "
                "slice per interval, never beyond a price limit (a buy at or below it, a sell at or above it). One "
                "approval covers every slice; each slice still passes the risk gate; the trader can cancel the whole "
                "schedule. Use it for 'scale into ... over the next hour'.")
 
 
-def parameters(dec: Any, symbol: dict, venue: dict, side: dict, rationale: dict) -> dict[str, Any]:
+def schedule_parameters(dec: Any, symbol: dict, venue: dict, side: dict, rationale: dict) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": {
         "symbol": symbol, "venue": venue, "side": side,
         "total_amount": dec("total size in base units over the whole schedule", "0.5"),
@@ -42,10 +40,8 @@ _PRECISION = {"off the tick": ("price_limit", "price_tick"), "multiple of the lo
               "amount_min": ("total_amount", "amount_min"), "cost_min": ("total_amount", "cost_min")}
 
 
-async def stage_schedule(session: "ToolSession", args: dict[str, Any]) -> "ToolResult":
-    from .tools import ToolResult
-    from .view import ProposalRefused
-
+async def stage_schedule(session: Any, args: dict[str, Any]) -> tuple[list[FieldError], Proposal | None]:
+    """Errors (nothing proposed), or the proposal to publish. ``session`` is the ToolSession calling."""
     m = session._resolve(args.get("venue"), args["symbol"])
     side = Side(args["side"])
     total, limit, minutes = args["total_amount"], args["price_limit"], args["duration_minutes"]
@@ -69,13 +65,13 @@ async def stage_schedule(session: "ToolSession", args: dict[str, Any]) -> "ToolR
                                      f"{ccy}, {free} {ccy} is free", "use a smaller total_amount",
                                      "insufficient_balance"))
     if errors:
-        return ToolResult("stage_schedule", False, errors=errors)
+        return errors, None
     try:
         schedule = session.view.propose_schedule(m.venue, m.symbol, side.value, total, limit, minutes * 60, slices,
                                                  session.origin, args["rationale"])
     except ProposalRefused as exc:
         field, rule = next(((f, r) for key, (f, r) in _PRECISION.items() if key in str(exc)), (None, "invalid_value"))
-        return ToolResult("stage_schedule", False, errors=[FieldError(field, str(exc), "", rule)])
+        return [FieldError(field, str(exc), "", rule)], None
     book = session.view.book(m.venue, m.symbol)
     now = session.view.now_ms()
     p = Proposal(id=schedule.id, kind="schedule", origin=session.origin, venue=m.venue, symbol=m.symbol,
@@ -85,4 +81,4 @@ async def stage_schedule(session: "ToolSession", args: dict[str, Any]) -> "ToolR
     p.snapshot = take_snapshot(now, book, balances, sorted({m.base, m.quote}))
     p.costs["schedule"] = {"total": total, "price_limit": limit, "slices": schedule.slices, "end_ms": schedule.end_ms,
                            "notional_at_limit": (total * limit * m.contract_size).quantize(Decimal("0.01"))}
-    return session._publish("stage_schedule", p)
+    return [], p

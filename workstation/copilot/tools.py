@@ -23,8 +23,8 @@ from ..domain.market import Market, Problem
 from ..domain.money import ZERO
 from ..domain.orders import InvalidSpec, OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce
 from ..domain.reports import Balance
-from . import schedule_tool
 from .proposals import Proposal, expected_cost, impact, new_proposal_id, take_snapshot
+from .schedule_tool import SCHEDULE_DESCRIPTION, schedule_parameters, stage_schedule
 from .schema import ArgumentsError, FieldError, parse_arguments, validate
 from .view import CopilotView, ViewError
 
@@ -120,7 +120,7 @@ SCHEMAS: dict[str, tuple[str, str, dict[str, Any]]] = {
                        _obj({"client_order_id": _CID, "amount": _dec("new total amount", "0.5"),
                              "price": _dec("new limit price", "3000.50"), "rationale": _RATIONALE},
                             ["client_order_id", "rationale"])),
-    "stage_schedule": ("act", schedule_tool.DESCRIPTION, schedule_tool.parameters(_dec, _SYMBOL, _VENUE, _SIDE, _RATIONALE)),
+    "stage_schedule": ("act", SCHEDULE_DESCRIPTION, schedule_parameters(_dec, _SYMBOL, _VENUE, _SIDE, _RATIONALE)),
 }
 
 READ_TOOLS = tuple(n for n, (k, _, _) in SCHEMAS.items() if k == "read")
@@ -442,7 +442,9 @@ class ToolSession:
         return await self._propose("stage_scaled", m, legs, args["rationale"])
 
     async def _t_stage_schedule(self, args: dict[str, Any]) -> ToolResult:
-        return await schedule_tool.stage_schedule(self, args)
+        errors, proposal = await stage_schedule(self, args)
+        return self._publish("stage_schedule", proposal) if proposal else ToolResult("stage_schedule", False,
+                                                                                      errors=errors)
 
     async def _t_propose_cancel(self, args: dict[str, Any]) -> ToolResult:
         order, error = self._working(args["client_order_id"])

@@ -16,15 +16,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.market import Market, Problem
 from ..domain.money import ZERO
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side
 from .events import FillRecorded, OrderChanged, ProposalStaged, RiskAlert
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 KINDS = ("oco", "bracket", "scaled")
 DISTRIBUTIONS = ("equal", "increasing", "decreasing")
@@ -172,7 +170,7 @@ def validate(kind: str, members: list[tuple[str, OrderSpec]]) -> None:
 class Contingent:
     """Keeps groups (rebuilt from the journal), stages and approves them, and follows parents' fills."""
 
-    def __init__(self, desk: "Desk"):
+    def __init__(self, desk: DeskPort):
         self.desk = desk
         self.groups: dict[str, Group] = {}
         self.by_member: dict[str, str] = {}
@@ -262,7 +260,7 @@ class Contingent:
             states = ", ".join(f"{o.client_order_id} {o.status.value}" for o in orders)
             raise GroupError(f"group {group.id} is not waiting for approval as a whole ({states})")
         for order in orders:
-            stale = desk._stale_proposal(order)
+            stale = desk.stale_proposal(order)
             if stale is not None:
                 status, why = stale
                 for o in orders:
@@ -292,8 +290,8 @@ class Contingent:
             else:
                 native.append(order)
         for order in native:
-            await desk._await_send_slot(order.venue, order.symbol)
-            await desk._send(order, actor)
+            await desk.router.await_send_slot(order.venue, order.symbol)
+            await desk.router.send(order, actor)
         for order in orders:  # a market entry may have filled already: size the children now
             self._follow(order)
         desk.emulator.evaluate(orders[0].venue, orders[0].symbol)  # a leg may be through its trigger already

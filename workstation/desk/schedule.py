@@ -13,9 +13,9 @@ Everything is journaled (``schedule_proposed``, ``schedule_approved``, ``schedul
 so a schedule survives a restart: slots missed while the workstation was down are skipped, never
 sent in a burst. ``cancel`` stops it as a whole.
 
-Sending goes through a narrow interface, ``Release.release(client_order_id, actor)``: send an order
-that is staged and approved under the schedule's standing approval. ``DeskRelease`` adapts today's
-Desk to it in one line; the OrderRouter is meant to provide it directly.
+Sending goes through a narrow interface, ``Release.send(order, actor)``: send an order that is staged,
+gate-checked and approved under the schedule's standing approval (journal the intent, then the venue).
+The Desk's ``OrderRouter`` is one; the scheduler sees the Desk only through ``SchedulerDesk``.
 """
 
 from __future__ import annotations
@@ -26,13 +26,12 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from ..domain.orders import OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce
+from ..domain.book import Book
+from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce
 from .events import RiskAlert
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +48,24 @@ class ScheduleError(Exception):
 
 
 class Release(Protocol):
-    async def release(self, client_order_id: str, actor: str) -> None:
+    async def send(self, order: Order, actor: str) -> None:
         """Send an order that is staged (PENDING_APPROVAL), gate-checked and approved under a standing
-        approval: journal the intent, then send, exactly as an approved order is sent."""
+        approval: journal the intent, then send, exactly as an approved order is sent (the OrderRouter)."""
 
 
-class DeskRelease:
-    """Today's Desk, through the emulator's path. The lead rewires this to the OrderRouter."""
+class SchedulerDesk(DeskPort, Protocol):
+    """What the scheduler uses of the Desk: its public face, typed here so that this module never imports
+    desk.py."""
 
-    def __init__(self, desk: "Desk"):
-        self.desk = desk
+    def book(self, venue: str, symbol: str) -> Book | None: ...
 
-    async def release(self, client_order_id: str, actor: str) -> None:
-        await self.desk._send(self.desk.ledger.orders[client_order_id], actor)  # the one line to rewire
+    def order(self, client_order_id: str) -> Order: ...
+
+    def stage(self, spec: OrderSpec, actor: str | None = None, *, confirm_duplicate: bool = False) -> Order: ...
+
+    def reject(self, client_order_id: str, reason: str = "", actor: str = "human") -> Order: ...
+
+    async def cancel(self, client_order_id: str, actor: str = "human") -> Order: ...
 
 
 def approver_allowed(actor: str, environment: str) -> bool:
@@ -115,7 +119,7 @@ class Schedule:
 
 
 class Scheduler:
-    def __init__(self, desk: "Desk", release: Release):
+    def __init__(self, desk: SchedulerDesk, release: Release):
         self.desk = desk
         self.releaser = release
         self.schedules: dict[str, Schedule] = {}
@@ -335,5 +339,5 @@ class Scheduler:
         # the slice's approval is the schedule's: journaled with its approver before the intent
         self.desk.journal.append("approved", actor=s.approved_by or "", order=order,
                                  payload={"via": "schedule", "schedule_id": s.id, "slot": slot})
-        await self.releaser.release(order.client_order_id, s.approved_by or "schedule")
+        await self.releaser.send(self.desk.ledger.orders[order.client_order_id], s.approved_by or "schedule")
         return order.client_order_id

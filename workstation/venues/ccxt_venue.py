@@ -69,6 +69,15 @@ CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
 }
 DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
 
+# Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
+# kind. Any other venue's modify is a cancel followed by a replacement for what is left.
+AMENDS_IN_PLACE = frozenset({
+    ("binanceusdm", "contract"), ("binancecoinm", "contract"), ("binance", "contract"),
+    ("bybit", "spot"), ("bybit", "contract"), ("okx", "spot"), ("okx", "contract"), ("myokx", "spot"),
+    ("myokx", "contract"), ("bitget", "contract"), ("gate", "spot"), ("gate", "contract"), ("paper", "spot"),
+    ("paper", "contract"),
+})
+
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
@@ -365,6 +374,17 @@ class ExchangeVenue:
     async def watch_book(self, symbol: str, depth: int = 25) -> Book:
         return self._book(symbol, await self._call("watch_order_book", symbol, depth))
 
+    def stream_heard_ms(self) -> int | None:
+        """When any websocket of this account last heard from the venue (a message or a pong), epoch ms;
+        None when the venue's client does not say (a calm book is then confirmed by a REST snapshot)."""
+        clients = getattr(self.exchange, "clients", None)
+        if not isinstance(clients, dict):
+            return None
+        heard = [t for client in clients.values()
+                 for t in (getattr(client, "last_message_at", None), getattr(client, "lastPong", None))
+                 if isinstance(t, (int, float))]
+        return int(max(heard)) if heard else None
+
     async def fetch_ticker(self, symbol: str) -> dict[str, Decimal | None]:
         raw = await self._call("fetch_ticker", symbol, retry=True)
         info = raw.get("info") or {}
@@ -468,12 +488,31 @@ class ExchangeVenue:
         # info.origClientOrderId): the order we asked to cancel is ours, whatever the answer says.
         return self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
 
+    async def cancel_unknown(self, report: OrderReport) -> None:
+        """Cancel an open order that is not ours (found by the kill switch's last look at the venue)."""
+        await self._call("cancel_order", report.venue_order_id, report.symbol, {})
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
         raw = await self._call("cancel_all_orders", symbol)
         return self._reports(raw if isinstance(raw, list) else [])
 
+    def modifies_in_place(self, symbol: str | None = None) -> bool:
+        """True where the venue amends an order in place: same venue id, same client id, the amount is the
+        order's total (already filled included), and the venue refuses an amount below what filled. Elsewhere
+        (Binance spot's cancelReplace creates a new order for the quantity sent; ccxt's emulated edit is a
+        cancel then a create) the Desk cancels, reads the final filled amount, and replaces the rest itself."""
+        if not self.has("editOrder") or getattr(self.exchange, "has", {}).get("editOrder") == "emulated":
+            return False
+        declared = getattr(self.exchange, "modify_semantics", None)
+        if declared is not None:
+            return declared == "amend"
+        market = self.markets.get(symbol) if symbol else None
+        kind = market.kind if market is not None else self._default_kind()[0]
+        return (str(getattr(self.exchange, "id", "")), "spot" if kind == "spot" else "contract") in AMENDS_IN_PLACE
+
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
+        """Amend in place (see ``modifies_in_place``): ``amount`` is the order's new total."""
         symbol, ccxt_type, side, old_amount, old_price, params = self.order_params(order)
         params.pop("clientOrderId", None)
         raw = await self._call("edit_order", order.venue_order_id, symbol, ccxt_type, side,
