@@ -18,7 +18,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from ..domain.market import Market
-from ..domain.orders import Order, OrderStatus, OrderType, Side
+from ..domain.orders import Order, OrderStatus, Side
 from ..domain.reports import Balance
 from .tools import _floor
 

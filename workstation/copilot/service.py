@@ -27,9 +27,9 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from ..config import CopilotConfig
 from ..domain.orders import OrderStatus
+from .calllog import LoggedSession
 from .proposals import Proposal, take_snapshot, what_moved
 from .rules import Outcome, RuleStrategist
-from .calllog import LoggedSession, TurnLogged
 from .tools import ToolResult, ToolSession, _currencies
 from .view import CopilotView
 

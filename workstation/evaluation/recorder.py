@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ..copilot.llm import SYSTEM_PROMPT, as_data
@@ -136,9 +135,3 @@ def transcript(prompt: str, context: Any, records: list[CallRecord], reply: str,
     messages.append({"role": "assistant", "content": reply})
     return messages
 
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    try:
-        return None if value is None else Decimal(str(value))
-    except ArithmeticError:
-        return None

@@ -111,7 +111,8 @@ def render(run: Run, console: Any) -> None:
                   f"({sum(r['passed'] for r in data['results'])}/{data['scenarios']} scenarios)  "
                   f"invented tools {data['errors']['invented']}  malformed {data['errors']['malformed']}  "
                   f"precision {data['errors']['precision']}  unsafe {data['errors']['unsafe']}  "
-                  f"duplicates {data['errors']['duplicate']}  turns {data['turns']}  calls {data['tool_calls']}  "
+                  f"duplicates {data['errors']['duplicate']}  copilot failures {data['copilot_failures']}  "
+                  f"turns {data['turns']}  calls {data['tool_calls']}  "
                   f"copilot time {data['turn_time_s']:.1f}s  run {data['elapsed_s']:.1f}s")
     console.print(f"approved orders {cost['orders']} (filled {cost['filled']}): slippage vs decision mid "
                   f"{cost['slippage_decision_bps'] or '-'} bps, shortfall {cost['shortfall_bps'] or '-'} bps")

@@ -22,8 +22,8 @@ from ..keys import MAIN_BINDINGS
 from ..preview import preview
 from ..widgets.approvals import ApprovalsTable
 from ..widgets.chart import PriceChart
-from ..widgets.executions import ExecutionsTable
 from ..widgets.copilot_log import CopilotLog
+from ..widgets.executions import ExecutionsTable
 from ..widgets.ladder import Ladder, LadderSnapshot
 from ..widgets.orders import SHOWN, OrdersTable
 from ..widgets.positions import PositionsTable
