@@ -110,3 +110,36 @@ async def test_the_harness_plays_the_human_between_turns(run_ids):
     in_doubt = doubt.turns[1].grades[1].detail
     assert in_doubt.startswith("ws") and in_doubt.endswith(" in doubt; not repeated")
     assert [row["status"] for row in doubt.costs] == [OrderStatus.IN_DOUBT.value]
+
+
+async def test_a_scenario_that_cannot_be_set_up_is_reported_and_the_run_goes_on(tmp_path):
+    from workstation.evaluation.harness import run
+    from workstation.evaluation.report import summary
+    from workstation.evaluation.scenario import parse_text
+
+    text = '''
+[[scenario]]
+id = "too-big"
+step = "state"
+  [[scenario.position]]
+  symbol = "BTC/USDT:USDT"
+  side = "buy"
+  amount = "900"
+  [[scenario.turn]]
+  say = "close my BTC perp position"
+  checks = [ { check = "side", equals = "sell" } ]
+
+[[scenario]]
+id = "fine"
+step = "intention"
+  [[scenario.turn]]
+  say = "what is the spread on ETH?"
+  checks = [ { check = "proposes", count = 0 } ]
+'''
+    result = await run(parse_text(text, "mine.toml"), scripted_factory(), run_id="t", workdir=tmp_path)
+    broken, fine = result.results
+    assert broken.error.startswith("mine.toml: scenario 'too-big': set-up of position:BTC/USDT:USDT")
+    assert "the gate denied it" in broken.error and broken.score == 0 and not broken.passed
+    assert fine.error is None and fine.passed
+    data = summary(result)
+    assert data["pass_rate"] == 0.5 and data["results"][0]["error"] == broken.error

@@ -12,6 +12,7 @@ exchange: the world has no other venue, and the harness refuses to build one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import tempfile
 import time
@@ -30,6 +31,7 @@ from .scenario import Scenario, ScenarioError
 from .world import VENUE, World, eval_actor
 
 TURN_TIMEOUT_S = 120.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -191,6 +193,9 @@ async def run_scenario(scenario: Scenario, factory: Factory, run_id: str, workdi
                                            list(world.notes), elapsed, messages, context, dict(known)))
         result.hygiene = grade_hygiene([r for t in result.turns for r in t.records])
         result.costs = _costs(world)
+    except Exception as exc:  # noqa: BLE001 - one broken scenario is reported, the run goes on
+        log.exception("scenario %s failed in the harness", scenario.id)
+        result.error = f"the harness failed on turn {len(result.turns) + 1}: {type(exc).__name__}: {exc}"
     finally:
         await world.close()
         closer = getattr(brain, "close", None)

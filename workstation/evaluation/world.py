@@ -26,6 +26,7 @@ from ..desk.clock import ManualClock
 from ..desk.desk import Desk, DeskError, DeskSettings
 from ..desk.journal import Journal
 from ..desk.risk import RiskGate, RiskLimits
+from ..desk.schedule import ScheduleError
 from ..domain.money import ZERO
 from ..domain.orders import OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..soak import _VirtualTimeVenue  # the adapter's 429 cool-off would wait on the wall clock
@@ -101,6 +102,9 @@ class World:
         try:
             await desk.connect()
             await world._set_up()
+        except DeskError as exc:  # e.g. an approval refused at set-up: the scenario cannot run as written
+            await world.close()
+            raise ScenarioError(f"{scenario.source}: scenario {scenario.id!r}: set-up failed: {exc}") from None
         except BaseException:
             await world.close()
             raise
@@ -225,7 +229,7 @@ class World:
         handler = getattr(self, "_do_" + action.do)
         try:
             await handler(action.params, proposals)
-        except (DeskError, ValueError) as exc:
+        except (DeskError, ScheduleError, ValueError) as exc:  # the human's act was refused: noted, the run goes on
             self.notes.append(f"{action.do}: {exc}")
 
     async def _do_approve(self, params: dict[str, Any], proposals: list[Proposed]) -> None:
