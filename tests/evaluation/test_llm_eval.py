@@ -77,3 +77,20 @@ async def test_the_llm_copilot_remembers_earlier_turns_of_a_scenario(run_ids, se
     second = server.requests[2]["messages"]
     assert second[1] == {"role": "user", "content": "buy 0.2 ETH at 3,190"}
     assert second[2]["role"] == "assistant" and second[2]["content"].startswith("Proposed.")
+
+
+async def test_the_command_runs_against_a_local_openai_compatible_server(server, tmp_path):
+    import asyncio
+    import sys
+
+    server.push(tool_call("get_book", {"symbol": "ETH/USDT"}), tool_call("stage_order", BUY), reply("Proposed."))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workstation", "eval", "--copilot", "llm", "--base-url", server.base_url,
+        "--model", "fake-1", "--no-key", "--only", "intent-buy-eth-limit", "--json", "--out", str(tmp_path / "o"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    data = json.loads(out)
+    assert data["copilot"] == "llm:fake-1" and data["score"] == 1.0 and data["tool_calls"] == 2
+    assert server.requests[0]["model"] == "fake-1" and len(server.requests) == 3
+    assert (tmp_path / "o" / "traces.jsonl").read_text().count("\n") == 1
