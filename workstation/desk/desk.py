@@ -30,7 +30,7 @@ from ..venues.ccxt_venue import ExchangeVenue
 from . import handling, startup
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
-from .control import ControlError, Controls
+from .control import ControlError, Controls, approver_allowed
 from .emulator import Emulator
 from .errors import DeskError
 from .events import EventBus, ProposalStaged, RiskAlert
@@ -42,6 +42,7 @@ from .pretrade import PreTrade
 from .reconcile import Reconciler
 from .risk import RiskGate, RiskLimits, TradingState
 from .router import OrderRouter
+from .schedule import Scheduler
 from .settings import DeskSettings, VenueState
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
@@ -83,6 +84,7 @@ class Desk:
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)
+        self.schedules = Scheduler(self, self.router)  # time-sliced schedules, approved once (schedule.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -103,6 +105,7 @@ class Desk:
         await self.connect()
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self.router.spawn(self.schedules.run())
 
     async def stop(self) -> None:
         await self.router.stop()
@@ -337,11 +340,7 @@ class Desk:
         return copy.copy(order)
 
     def _check_approver(self, actor: str, order: Order) -> None:
-        """Only a human approves. The one exception is the evaluation harness (``eval:<run>``), and only on a
-        paper venue: it plays the human in scenarios that can cost nothing."""
-        if actor == "human" or actor.startswith("human:"):
-            return
-        if actor.startswith("eval:") and self.venues[order.venue].environment == "paper":
+        if approver_allowed(actor, self.venues[order.venue].environment):
             return
         self.journal.append("approve_refused", actor=actor, order=order,
                             payload={"reason": "only a human may approve"})
