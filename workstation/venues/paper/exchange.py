@@ -72,6 +72,7 @@ class PaperExchange(PublicData):
                              drop_fill=lambda: self._faults.roll("drop_fill_message"))
         self.resumed_from_ms: int | None = None  # the saved clock this venue resumed from
         self.skipped_ms = 0  # time away that was skipped rather than simulated (clock.py)
+        self._book_feeds: dict[str, BookFeed] = {}
         if saved is not None:
             self._resume(saved, start_ms)
         self._bucket = TokenBucket(rate_limit, rate_window_ms, self.sim.now)
@@ -90,7 +91,6 @@ class PaperExchange(PublicData):
                              *(x for s in specs for x in (s.base, s.quote))})}
         self._notifier = Notifier()
         self._cursors: dict[tuple[str, str | None], int] = {}
-        self._book_feeds: dict[str, BookFeed] = {}
         self._book_seen: dict[str, int] = {}
         self._close_gen = 0
         self._task: asyncio.Task[None] | None = None
@@ -101,6 +101,8 @@ class PaperExchange(PublicData):
         try:
             state.restore(self.sim, saved)
             self._client_ids.setstate(state.rng_tuple(saved["client_id_rng"]))
+            for symbol, nonce in saved["book_nonces"].items():  # update ids never go back
+                self._feed(symbol).nonce = nonce
         except state.PaperStateError as exc:
             raise state.PaperStateError(f"{path}: {exc}; {state.RESET_HINT}") from None
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -114,7 +116,8 @@ class PaperExchange(PublicData):
         """Write the venue's state to its file now (atomically). No-op without a state_path."""
         if self.state_path is not None:
             state.write(self.state_path, state.dump(self.sim, {
-                "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids)}))
+                "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids),
+                "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
 
     # ---- control surface ---------------------------------------------------------------
     @property
@@ -135,16 +138,18 @@ class PaperExchange(PublicData):
 
     async def _run(self) -> None:
         """Simulated time follows monotonic time x speed, whatever the loop's load (clock.py)."""
-        last_save = time.monotonic()
+        next_save = time.monotonic() + self.save_every_s
         while True:
             await asyncio.sleep(TICK_S)
             target = self._pacer.target()
             if target > self.sim.now:
                 self.skipped_ms += catch_up(self.sim.now, target, self.sim.step, self.sim.skip)
                 self._notifier.notify()
-            if self.state_path is not None and time.monotonic() - last_save >= self.save_every_s:
-                last_save = time.monotonic()
+            if self.state_path is not None and time.monotonic() >= next_save:
+                began = time.monotonic()
                 self.save()
+                # a big history makes a save slow: space them so saving stays under ~5% of the time
+                next_save = time.monotonic() + max(self.save_every_s, 20 * (time.monotonic() - began))
 
     async def close(self) -> None:
         task, self._task = self._task, None

@@ -38,24 +38,25 @@ class PaperStateError(Exception):
 
 # ---- dataclasses <-> plain JSON values -----------------------------------------------------
 @cache
-def _decimal_fields(cls: type) -> frozenset[str]:
+def _fields(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A dataclass's field names, and those holding Decimals (read from its annotations)."""
     hints = get_type_hints(cls)
-    return frozenset(f.name for f in dataclasses.fields(cls) if "Decimal" in str(hints[f.name]))
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    return names, frozenset(n for n in names if "Decimal" in str(hints[n]))
 
 
 def _plain(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     out = {}
-    for f in dataclasses.fields(obj):
-        if f.name in skip:
-            continue
-        value = getattr(obj, f.name)
-        out[f.name] = str(value) if isinstance(value, Decimal) else value
+    for name in _fields(type(obj))[0]:
+        if name not in skip:
+            value = getattr(obj, name)
+            out[name] = str(value) if type(value) is Decimal else value
     return out
 
 
 def _build(cls: type, data: dict[str, Any], **extra: Any) -> Any:
-    decimals = _decimal_fields(cls)
-    values = {k: (Decimal(v) if k in decimals and v is not None else v) for k, v in data.items()}
+    decimals = _fields(cls)[1]
+    values = {k: (Decimal(v) if v is not None and k in decimals else v) for k, v in data.items()}
     return cls(**values, **extra)
 
 
@@ -76,7 +77,7 @@ def _market(m: SyntheticMarket) -> dict[str, Any]:
         "asks": [[p, lv.size, lv.target] for p, lv in m.asks.items()],
         "bid_top": m.bid_top, "ask_top": m.ask_top, "version": m.version, "last": m.last,
         "last_move": m._last_move, "rng": rng_list(m.rng),
-        "trades": [dataclasses.astuple(t) for t in m.trades],
+        "trades": [(t.id, t.timestamp, t.price, t.lots, t.side) for t in m.trades],
         "candles": [list(r) for r in m.candles.rows],
     }
 
@@ -156,7 +157,7 @@ def write(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, separators=(",", ":"))
+        fh.write(json.dumps(data, separators=(",", ":")))  # dumps: the C encoder (dump is pure Python)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
