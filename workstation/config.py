@@ -44,6 +44,10 @@ class PaperConfig:
     speed: float = 1.0
     balances: dict[str, Decimal] = field(default_factory=dict)
     faults: dict[str, float] = field(default_factory=dict)
+    modify: str = "cancel_replace"  # how editOrder behaves: cancel_replace (Binance spot) | amend
+
+
+PAPER_MODIFY = ("cancel_replace", "amend")
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         kwargs["symbols"] = r.strings(ws["symbols"], "workstation.symbols")
 
     paper = r.table(data.get("paper", {}), "[paper]")
-    r.only(paper, {"enabled", "seed", "latency_ms", "latency_sigma", "speed", "balances", "faults"}, "paper.")
+    r.only(paper, {"enabled", "seed", "latency_ms", "latency_sigma", "speed", "balances", "faults", "modify"}, "paper.")
     balances = {cur: r.decimal(v, f"paper.balances.{cur}") for cur, v in r.table(paper.get("balances", {}), "paper.balances").items()}
     faults_table = r.table(paper.get("faults", {}), "paper.faults")
     r.only(faults_table, set(FAULTS), "paper.faults.")
@@ -204,7 +208,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         latency_ms=r.number(paper.get("latency_ms", 40.0), "paper.latency_ms"),
         latency_sigma=r.number(paper.get("latency_sigma", 0.5), "paper.latency_sigma"),
         speed=r.number(paper.get("speed", 1.0), "paper.speed", 0.01),
-        balances=balances, faults=faults)
+        balances=balances, faults=faults,
+        modify=r.string(paper.get("modify", "cancel_replace"), "paper.modify", PAPER_MODIFY))
 
     venues = []
     for name, raw in r.table(data.get("venues", {}), "[venues]").items():
