@@ -140,10 +140,11 @@ def test_unknown_modify_mode_is_refused() -> None:
 # -- finding 20: the depth stream sends only on change ------------------------------------------------
 async def test_depth_stream_is_silent_while_the_book_does_not_change() -> None:
     ex = frozen()
-    first = await ex.watch_order_book(BTC)
+    first = await ex.fetch_order_book(BTC)
+    await ex.create_order(BTC, "market", "buy", "0.5")  # takes liquidity: the makers refill it
     for _ in range(60):
-        ex.step(100)  # the frozen book refills to its targets, then nothing changes
-    settled = await ex.watch_order_book(BTC)
+        ex.step(100)  # ... to their targets; then nothing changes
+    settled = await ex.watch_order_book(BTC)  # a first call answers at once (the snapshot)
     waiting = await stream(ex, "watch_order_book", BTC)
     for _ in range(50):
         ex.step(100)  # five quiet seconds
