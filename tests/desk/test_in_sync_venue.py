@@ -152,6 +152,18 @@ async def world(kind: str, tmp_path):
         yield BinanceWorld(tmp_path, server)
 
 
+@contextlib.asynccontextmanager
+async def running(w):
+    """A started Desk on the world's venue, its streams subscribed; stopped afterwards."""
+    desk = w.desk()
+    await desk.start()
+    try:
+        await w.streaming()
+        yield desk
+    finally:
+        await desk.stop()
+
+
 def limit(venue: str, amount: str, price: D) -> OrderSpec:
     return OrderSpec(venue=venue, symbol=BTC, side=Side.BUY, type=OrderType.LIMIT, amount=D(amount), price=price)
 
@@ -205,48 +217,36 @@ async def test_a_fill_booked_before_the_venue_id_was_known_is_attached_to_its_or
 async def test_after_a_cancel_replace_the_desk_follows_the_live_replacement(kind, tmp_path):
     """cancelReplace: the original's CANCELED report carries our client id. The Desk must not move our order
     back to the dead venue id: it shows one working order, the venue's live one."""
-    async with world(kind, tmp_path) as w:
-        desk = w.desk()
-        await desk.start()
-        await w.streaming()
-        try:
-            price = await w.rest_price()
-            order = await place(desk, limit(w.venue, "0.002", price))
-            await desk.modify(order.client_order_id, price=price - D("1"))
-            await asyncio.sleep(0.5)  # the stream's CANCELED and NEW reports arrive
-            await desk.refresh()
-            [live] = await w.open_orders()
-            working = desk.working_orders()
-            assert [(o.venue_order_id, o.status) for o in working] == [(live["id"], S.OPEN)]
-            assert desk.ledger.illegal_transitions == 0
-            [status] = desk.reconcile_status(w.venue)
-            assert status.state == "in_sync"
-        finally:
-            await desk.stop()
+    async with world(kind, tmp_path) as w, running(w) as desk:
+        price = await w.rest_price()
+        order = await place(desk, limit(w.venue, "0.002", price))
+        await desk.modify(order.client_order_id, price=price - D("1"))
+        await asyncio.sleep(0.5)  # the stream's CANCELED and NEW reports arrive
+        await desk.refresh()
+        [live] = await w.open_orders()
+        working = desk.working_orders()
+        assert [(o.venue_order_id, o.status) for o in working] == [(live["id"], S.OPEN)]
+        assert desk.ledger.illegal_transitions == 0
+        [status] = desk.reconcile_status(w.venue)
+        assert status.state == "in_sync"
 
 
 # -- finding 4 ----------------------------------------------------------------------------------------------
 @pytest.mark.xfail(strict=True, reason="desk fix pending: issue 12 finding 4")
 @KINDS
 async def test_modifying_a_partly_filled_order_never_buys_more_than_ordered(kind, tmp_path):
-    async with world(kind, tmp_path) as w:
-        desk = w.desk()
-        await desk.start()
-        await w.streaming()
-        try:
-            price = await w.touch_price()
-            order = await place(desk, limit(w.venue, "0.002", price))
-            await w.fill(order.venue_order_id, D("0.0005"))
-            await desk.refresh()
-            assert await until(lambda: desk.order(order.client_order_id).filled == D("0.0005"))
-            await desk.modify(order.client_order_id, price=price - D("1"))
-            [live] = await w.open_orders()
-            assert D(str(live["amount"])) - D(str(live["filled"])) == D("0.0015"), \
-                "the replacement must be for what is left, not the whole amount again"
-            await w.fill(live["id"], D(str(live["amount"])) - D(str(live["filled"])))
-            assert await w.bought() <= D("0.002")
-        finally:
-            await desk.stop()
+    async with world(kind, tmp_path) as w, running(w) as desk:
+        price = await w.touch_price()
+        order = await place(desk, limit(w.venue, "0.002", price))
+        await w.fill(order.venue_order_id, D("0.0005"))
+        await desk.refresh()
+        assert await until(lambda: desk.order(order.client_order_id).filled == D("0.0005"))
+        await desk.modify(order.client_order_id, price=price - D("1"))
+        [live] = await w.open_orders()
+        assert D(str(live["amount"])) - D(str(live["filled"])) == D("0.0015"), \
+            "the replacement must be for what is left, not the whole amount again"
+        await w.fill(live["id"], D(str(live["amount"])) - D(str(live["filled"])))
+        assert await w.bought() <= D("0.002")
 
 
 # -- finding 5 ----------------------------------------------------------------------------------------------
@@ -255,26 +255,20 @@ async def test_modifying_a_partly_filled_order_never_buys_more_than_ordered(kind
 async def test_a_lost_modify_answer_keeps_our_order_ours(kind, tmp_path):
     """The modify's answer is lost (timeout after the venue did it). Looking our order up must find the
     replacement, which must carry an id of ours: never adopted as somebody else's order."""
-    async with world(kind, tmp_path) as w:
-        desk = w.desk()
-        await desk.start()
-        await w.streaming()
-        try:
-            price = await w.rest_price()
-            order = await place(desk, limit(w.venue, "0.002", price))
-            if kind == "paper":
-                w.fail_next_send()
-            else:
-                w.fail_next_send("/api/v3/order/cancelReplace")
-            await desk.modify(order.client_order_id, price=price - D("1"))
-            w.heal()
-            await asyncio.sleep(1.5)  # past the in-doubt grace: the look-ups have answered
-            for _ in range(3):
-                await desk.refresh()
-            [live] = await w.open_orders()
-            holders = [o for o in desk.ledger.orders.values() if o.venue_order_id == live["id"]]
-            assert holders and not any(o.external for o in holders), "our replacement was adopted as external"
-            assert [o.status for o in holders] == [S.OPEN]
-            assert live["clientOrderId"] in desk.ledger.orders  # an id of ours, found by look-up
-        finally:
-            await desk.stop()
+    async with world(kind, tmp_path) as w, running(w) as desk:
+        price = await w.rest_price()
+        order = await place(desk, limit(w.venue, "0.002", price))
+        if kind == "paper":
+            w.fail_next_send()
+        else:
+            w.fail_next_send("/api/v3/order/cancelReplace")
+        await desk.modify(order.client_order_id, price=price - D("1"))
+        w.heal()
+        await asyncio.sleep(1.5)  # past the in-doubt grace: the look-ups have answered
+        for _ in range(3):
+            await desk.refresh()
+        [live] = await w.open_orders()
+        holders = [o for o in desk.ledger.orders.values() if o.venue_order_id == live["id"]]
+        assert holders and not any(o.external for o in holders), "our replacement was adopted as external"
+        assert [o.status for o in holders] == [S.OPEN]
+        assert live["clientOrderId"] in desk.ledger.orders  # an id of ours, found by look-up

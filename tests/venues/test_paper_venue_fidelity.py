@@ -11,16 +11,10 @@ from typing import Any
 import ccxt
 import pytest
 
+from tests.venues.test_paper_orders import BTC, frozen
 from workstation.venues.paper import PaperExchange
 
-BTC = "BTC/USDT"
 D = Decimal
-
-
-def frozen(seed: int = 3, **kw: Any) -> PaperExchange:
-    ex = PaperExchange(seed=seed, **kw)
-    ex.freeze()
-    return ex
 
 
 def contains(value: Any, needle: str) -> bool:
