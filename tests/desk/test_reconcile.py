@@ -196,6 +196,8 @@ async def test_send_timeout_after_accept_is_in_doubt_blocks_a_duplicate_then_res
     assert desk.stage(spec).status is S.PENDING_APPROVAL  # no longer in doubt: a second order is the trader's call
 
 
+@pytest.mark.xfail(strict=True, reason="desk fix pending: issue 12 finding 2 (the late order's REST trade names only "
+                                       "the venue's order id, which the lost order never learnt)")
 async def test_an_order_that_never_reached_the_venue_is_lost_only_after_a_proven_absence(world):
     desk, exchange, clock = world
     spec = resting_buy(desk)
@@ -230,8 +232,11 @@ async def test_an_order_that_never_reached_the_venue_is_lost_only_after_a_proven
     assert status(desk).state == "in_sync"  # the venue settled the lost-order item
 
 
-async def test_modify_timeout_takes_the_venues_terms_and_keeps_every_fill(world):
+@pytest.mark.parametrize("modify", ["amend", pytest.param("cancel_replace", marks=pytest.mark.xfail(
+    strict=True, reason="desk fix pending: issue 12 finding 5 (a lost cancelReplace answer loses our order)"))])
+async def test_modify_timeout_takes_the_venues_terms_and_keeps_every_fill(world, modify):
     desk, exchange, clock = world
+    exchange.set_modify(modify)
     bid = desk.book("paper", "ETH/USDT").best_bid
     order = await send(desk, OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"), price=bid))
     exchange.set_fault("timeout_after_accept", 1.0)

@@ -59,8 +59,6 @@ class PaperExchange(PublicData):
         self.seed = seed
         self.latency = latency
         self._pacer = Pacer(speed)
-        self.modify = modify  # "cancel_replace" | "amend": also features[...]["editOrder"]["mode"]
-        edit_features = edit_order_features(modify)
         self._faults = FaultInjector(seed, faults, maintenance_ms)
         self._client_ids = random.Random(f"client-ids:{seed}")
         self.state_path = Path(state_path) if state_path is not None else None
@@ -78,8 +76,7 @@ class PaperExchange(PublicData):
         self._bucket = TokenBucket(rate_limit, rate_window_ms, self.sim.now)
         self.has: dict[str, Any] = dict(HAS)
         self.features: dict[str, Any] = copy.deepcopy(FEATURES)
-        self.features["spot"]["editOrder"] = dict(edit_features)
-        self.features["swap"]["linear"]["editOrder"] = dict(edit_features)
+        self.set_modify(modify)
         self.timeframes = dict(TIMEFRAMES)
         self.markets: dict[str, dict[str, Any]] = {
             s: market_dict(spec) for s, spec in sorted(self.sim.specs.items())}
@@ -120,6 +117,14 @@ class PaperExchange(PublicData):
                 "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
 
     # ---- control surface ---------------------------------------------------------------
+    def set_modify(self, mode: str) -> None:
+        """How editOrder behaves: "cancel_replace" (Binance spot) or "amend" (in place). Shown as
+        `modify` and in features[...]["editOrder"] for the adapter."""
+        edit_features = edit_order_features(mode)  # refuses an unknown mode
+        self.modify = mode
+        self.features["spot"]["editOrder"] = dict(edit_features)
+        self.features["swap"]["linear"]["editOrder"] = dict(edit_features)
+
     @property
     def speed(self) -> float:
         return self._pacer.speed
