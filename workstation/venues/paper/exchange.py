@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import random
 import time
 from decimal import Decimal
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ccxt.base.errors import (
-    BadRequest, BadSymbol, ExchangeClosedByUser, ExchangeNotAvailable, InvalidOrder, NetworkError,
+    BadRequest, BadSymbol, ExchangeClosedByUser, ExchangeNotAvailable, InvalidOrder,
     NotSupported, OnMaintenance, OrderNotFound, RateLimitExceeded, RequestTimeout,
 )
 
@@ -34,7 +35,7 @@ from .matching import Order
 from .public import BookFeed, PublicData, filter_rows
 from .rules import parse_amount, parse_price, parse_tif, to_decimal
 from .simulator import Simulator
-from .streams import Notifier
+from .streams import Notifier, PrivateStreams
 from .structures import FEATURES, HAS, TIMEFRAMES, edit_order_features, iso8601, market_dict, \
     order_dict, position_dict, trade_dict
 from .transport import LatencyModel, TokenBucket
@@ -44,8 +45,10 @@ DEFAULT_BALANCES = {"USDT": "100000", "BTC": "1", "ETH": "10", "SOL": "100"}
 TICK_SIZE = 4  # ccxt precisionMode
 MAX_CLIENT_ID = 64
 
+log = logging.getLogger(__name__)
 
-class PaperExchange(PublicData):
+
+class PaperExchange(PublicData, PrivateStreams):
     id = "paper"
     name = "Paper (simulated)"
     precisionMode = TICK_SIZE
@@ -116,6 +119,13 @@ class PaperExchange(PublicData):
                 "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids),
                 "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
 
+    def _save_logged(self) -> None:
+        """Save; a full or read-only disk is logged (and tried again), never the end of the clock."""
+        try:
+            self.save()
+        except OSError as exc:
+            log.error("paper venue state not saved to %s: %s", self.state_path, exc)
+
     # ---- control surface ---------------------------------------------------------------
     def set_modify(self, mode: str) -> None:
         """How editOrder behaves: "cancel_replace" (Binance spot) or "amend" (in place). Shown as
@@ -152,7 +162,7 @@ class PaperExchange(PublicData):
                 self._notifier.notify()
             if self.state_path is not None and time.monotonic() >= next_save:
                 began = time.monotonic()
-                self.save()
+                self._save_logged()
                 # a big history makes a save slow: space them so saving stays under ~5% of the time
                 next_save = time.monotonic() + max(self.save_every_s, 20 * (time.monotonic() - began))
 
@@ -162,7 +172,7 @@ class PaperExchange(PublicData):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.save()
+        self._save_logged()
         self._close_gen += 1
         self._cursors.clear()  # a new connection subscribes afresh: what was pushed meanwhile is not replayed
         self._book_seen.clear()
@@ -444,42 +454,3 @@ class PaperExchange(PublicData):
         self.sim.accounts.leverage[spec.symbol] = int(lev)
         return {"info": {"symbol": spec.symbol, "leverage": lev}, "symbol": spec.symbol,
                 "leverage": lev, "marginMode": "isolated"}
-
-    # ---- private streams -----------------------------------------------------------------
-    async def _watch(self, kind: str, symbol: str | None) -> list[dict[str, Any]]:
-        if symbol is not None:
-            self._spec(symbol)
-        await self._gate_stream(private=True)
-        key = (kind, symbol)
-        if self._disconnected():
-            self._cursors.pop(key, None)  # what was pushed meanwhile is lost
-            raise NetworkError("paper websocket connection closed (1006)")
-        log = self.sim.orders_log if kind == "orders" else self.sim.trades_log
-        if kind == "orders":
-            self.sim.stream_orders = True
-        else:
-            self.sim.stream_trades = True
-        gen = self._close_gen
-        cursor = self._cursors.setdefault(key, log.end)
-        while True:
-            items, cursor = log.read(cursor)
-            self._cursors[key] = cursor
-            items = [i for i in items if symbol is None or i["symbol"] == symbol]
-            if items:
-                return items
-            await self._wait(gen)
-
-    async def watch_orders(self, symbol: str | None = None, since: int | None = None,
-                           limit: int | None = None, params: dict[str, Any] | None = None,
-                           ) -> list[dict[str, Any]]:
-        """Orders updated since this watcher's previous call (latest state of each)."""
-        latest: dict[str, dict[str, Any]] = {}
-        for snapshot in await self._watch("orders", symbol):
-            latest.pop(snapshot["id"], None)
-            latest[snapshot["id"]] = snapshot
-        return list(latest.values())
-
-    async def watch_my_trades(self, symbol: str | None = None, since: int | None = None,
-                              limit: int | None = None, params: dict[str, Any] | None = None,
-                              ) -> list[dict[str, Any]]:
-        return await self._watch("trades", symbol)
