@@ -77,6 +77,20 @@ async def test_paper_reset_starts_the_venue_over(tmp_path, capsys) -> None:
     assert "already starts fresh" in capsys.readouterr().out
 
 
+async def test_a_reset_while_the_venue_runs_is_not_undone_by_its_next_save(tmp_path) -> None:
+    cfg = config(tmp_path)
+    path = tmp_path / "data" / "paper-state.json"
+    ex = paper_venue(cfg, realtime=False).exchange
+    await ex.create_order(BTC, "market", "buy", "0.1")
+    ex.save()
+    remove(path)  # `workstation paper reset` from another terminal
+    await ex.create_order(BTC, "market", "buy", "0.1")
+    await ex.close()
+    assert not path.exists()
+    fresh = paper_venue(cfg, realtime=False).exchange
+    assert await fresh.fetch_my_trades() == []
+
+
 @pytest.mark.xfail(strict=True, reason="desk fix pending: issue 12 finding 17 (the reconciler takes the venue's "
                                        "balances at its first refresh as the baseline, so a venue reset under a "
                                        "kept journal reads 'in sync')")

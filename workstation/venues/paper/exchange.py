@@ -67,6 +67,7 @@ class PaperExchange(PublicData, PrivateStreams):
         self.state_path = Path(state_path) if state_path is not None else None
         self.save_every_s = save_every_s
         saved = state.read(self.state_path) if self.state_path is not None else None
+        self._file_known = saved is not None  # the file exists, as far as this venue knows
         start = DEFAULT_START_MS if start_ms is None else start_ms
         wallet = {k: to_decimal(v, f"balance {k}") for k, v in (balances or DEFAULT_BALANCES).items()}
         self.sim = Simulator(seed, specs, wallet, start,
@@ -113,11 +114,21 @@ class PaperExchange(PublicData, PrivateStreams):
             self.skipped_ms = catch_up(self.sim.now, start_ms, self.sim.step, self.sim.skip)
 
     def save(self) -> None:
-        """Write the venue's state to its file now (atomically). No-op without a state_path."""
-        if self.state_path is not None:
-            state.write(self.state_path, state.dump(self.sim, {
-                "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids),
-                "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
+        """Write the venue's state to its file now (atomically). No-op without a state_path.
+
+        A file that vanished after this venue read or wrote it was reset on purpose (`workstation paper
+        reset` while we ran): the reset wins, and this venue stops saving rather than bring the old back."""
+        path = self.state_path
+        if path is None:
+            return
+        if self._file_known and not path.exists():
+            log.warning("paper venue state %s was removed (reset) while this venue ran: no longer saved", path)
+            self.state_path = None
+            return
+        state.write(path, state.dump(self.sim, {
+            "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids),
+            "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
+        self._file_known = True
 
     def _save_logged(self) -> None:
         """Save; a full or read-only disk is logged (and tried again), never the end of the clock."""
