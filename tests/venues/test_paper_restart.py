@@ -29,7 +29,7 @@ def test_modify_mode_is_configured_and_validated(tmp_path) -> None:
     assert paper_venue(config(tmp_path), realtime=False).exchange.features["spot"]["editOrder"]["mode"] \
         == "cancel_replace"
     amend = paper_venue(config(tmp_path / "b", modify="amend"), realtime=False).exchange
-    assert amend.modify == "amend" and amend.features["swap"]["linear"]["editOrder"]["mode"] == "amend"
+    assert amend.modify_semantics == "amend" and amend.features["swap"]["linear"]["editOrder"]["mode"] == "amend"
     with pytest.raises(ConfigError, match="paper.modify: expected one of cancel_replace, amend, found 'replace'"):
         config(tmp_path, modify="replace")
 

@@ -140,9 +140,9 @@ class PaperExchange(PublicData, PrivateStreams):
     # ---- control surface ---------------------------------------------------------------
     def set_modify(self, mode: str) -> None:
         """How editOrder behaves: "cancel_replace" (Binance spot) or "amend" (in place). Shown as
-        `modify` and in features[...]["editOrder"] for the adapter."""
+        `modify_semantics` and in features[...]["editOrder"] for the adapter."""
         edit_features = edit_order_features(mode)  # refuses an unknown mode
-        self.modify = mode
+        self.modify_semantics = mode
         self.features["spot"]["editOrder"] = dict(edit_features)
         self.features["swap"]["linear"]["editOrder"] = dict(edit_features)
 
@@ -358,7 +358,7 @@ class PaperExchange(PublicData, PrivateStreams):
         params = params or {}
         await self._gate(1, private=True)
         spec = self._spec(symbol)
-        if self.modify == "cancel_replace":
+        if self.modify_semantics == "cancel_replace":
             orig = params.get("cancelOrigClientOrderId")
             order = self._find(id, symbol, {"clientOrderId": orig} if id is None and orig else {})
         else:
@@ -369,7 +369,7 @@ class PaperExchange(PublicData, PrivateStreams):
         ticks = parse_price(spec, price) if price is not None else None
         raw_trigger = params.get("triggerPrice", params.get("stopPrice"))
         trigger = parse_price(spec, raw_trigger, "triggerPrice") if raw_trigger is not None else None
-        if self.modify == "amend":
+        if self.modify_semantics == "amend":
             self.sim.amend(order, lots, ticks, trigger)
             result = self._order(order)
         else:
