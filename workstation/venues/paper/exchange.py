@@ -27,15 +27,19 @@ from ccxt.base.errors import (
     NotSupported, OnMaintenance, OrderNotFound, RateLimitExceeded, RequestTimeout,
 )
 
-from . import state
 from .clock import TICK_S, Pacer, catch_up
 from .faults import FaultInjector
 from .market import DEFAULT_SPECS, MarketSpec
 from .matching import Order
 from .public import BookFeed, PublicData, filter_rows
+from .state import (
+    RESET_HINT, PaperStateError, dump as dump_state, read as read_state, restore as restore_state, rng_list,
+    rng_tuple, write as write_state,
+)
 from .rules import parse_amount, parse_price, parse_tif, to_decimal
 from .simulator import Simulator
-from .streams import Notifier, PrivateStreams
+from .private import PrivateStreams
+from .streams import Notifier
 from .structures import FEATURES, HAS, TIMEFRAMES, edit_order_features, iso8601, market_dict, \
     order_dict, position_dict, trade_dict
 from .transport import LatencyModel, TokenBucket
@@ -66,7 +70,7 @@ class PaperExchange(PublicData, PrivateStreams):
         self._client_ids = random.Random(f"client-ids:{seed}")
         self.state_path = Path(state_path) if state_path is not None else None
         self.save_every_s = save_every_s
-        saved = state.read(self.state_path) if self.state_path is not None else None
+        saved = read_state(self.state_path) if self.state_path is not None else None
         self._file_known = saved is not None  # the file exists, as far as this venue knows
         start = DEFAULT_START_MS if start_ms is None else start_ms
         wallet = {k: to_decimal(v, f"balance {k}") for k, v in (balances or DEFAULT_BALANCES).items()}
@@ -100,15 +104,15 @@ class PaperExchange(PublicData, PrivateStreams):
     def _resume(self, saved: dict[str, Any], start_ms: int | None) -> None:
         path = self.state_path
         try:
-            state.restore(self.sim, saved)
-            self._client_ids.setstate(state.rng_tuple(saved["client_id_rng"]))
+            restore_state(self.sim, saved)
+            self._client_ids.setstate(rng_tuple(saved["client_id_rng"]))
             for symbol, nonce in saved["book_nonces"].items():  # update ids never go back
                 self._feed(symbol).nonce = nonce
-        except state.PaperStateError as exc:
-            raise state.PaperStateError(f"{path}: {exc}; {state.RESET_HINT}") from None
+        except PaperStateError as exc:
+            raise PaperStateError(f"{path}: {exc}; {RESET_HINT}") from None
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise state.PaperStateError(f"{path}: damaged paper state ({type(exc).__name__}: {exc}); "
-                                        f"{state.RESET_HINT}") from None
+            raise PaperStateError(f"{path}: damaged paper state ({type(exc).__name__}: {exc}); "
+                                        f"{RESET_HINT}") from None
         self.resumed_from_ms = self.sim.now
         if start_ms is not None:  # the venue kept running while we were away
             self.skipped_ms = catch_up(self.sim.now, start_ms, self.sim.step, self.sim.skip)
@@ -125,8 +129,8 @@ class PaperExchange(PublicData, PrivateStreams):
             log.warning("paper venue state %s was removed (reset) while this venue ran: no longer saved", path)
             self.state_path = None
             return
-        state.write(path, state.dump(self.sim, {
-            "seed": self.seed, "client_id_rng": state.rng_list(self._client_ids),
+        write_state(path, dump_state(self.sim, {
+            "seed": self.seed, "client_id_rng": rng_list(self._client_ids),
             "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
         self._file_known = True
 
