@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workstation.soak",
     "workstation.ui.screenshots",
     "workstation.bench",
+    "workstation.evaluation.command",
 )
 
 

@@ -22,14 +22,15 @@ from typing import Any
 from ..domain.book import Book
 from ..domain.execution import Execution
 from ..domain.market import Market, Problem
-from ..domain.orders import InvalidSpec, Order, OrderSpec, OrderStatus, Origin
+from ..domain.money import dec
+from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
 from . import handling, startup
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
-from .control import ControlError, Controls
+from .control import ControlError, Controls, approver_allowed
 from .emulator import Emulator
 from .errors import DeskError
 from .events import EventBus, ProposalStaged, RiskAlert
@@ -41,6 +42,7 @@ from .pretrade import PreTrade
 from .reconcile import Reconciler
 from .risk import RiskGate, RiskLimits, TradingState
 from .router import OrderRouter
+from .schedule import Scheduler
 from .settings import DeskSettings, VenueState
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
@@ -82,6 +84,7 @@ class Desk:
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)
+        self.schedules = Scheduler(self, self.router)  # time-sliced schedules, approved once (schedule.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -102,6 +105,7 @@ class Desk:
         await self.connect()
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self.router.spawn(self.schedules.run())
 
     async def stop(self) -> None:
         await self.router.stop()
@@ -232,6 +236,8 @@ class Desk:
 
         ``confirm_duplicate`` is the human's second confirmation for an order identical to one staged
         moments ago (the duplicate guard); the copilot's stage never passes it."""
+        if not isinstance(spec, OrderSpec):
+            raise DeskError(f"stage needs an OrderSpec, got {type(spec).__name__}: build the order with OrderSpec(...)")
         actor = actor or spec.origin.value
         now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
         if spec.decision_mid is None:
@@ -302,7 +308,10 @@ class Desk:
             if unknown:
                 raise DeskError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(sorted(allowed))}")
             before = order.spec
-            order.spec = before.with_changes(**edits)
+            try:
+                order.spec = before.with_changes(**edits)
+            except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else edits hold
+                raise DeskError(f"edit refused: {exc}; the order is unchanged and still waits for approval") from None
             self.ledger.touch(order, "edited", actor, {"before": {k: getattr(before, k) for k in edits},
                                                        "after": dict(edits)})
         stale = self.stale_proposal(order)
@@ -317,9 +326,10 @@ class Desk:
                              payload={"problems": [p.rule for p in problems], "reasons": [p.message for p in problems],
                                       "at": "approval"})
             return copy.copy(order)
-        order.approval_mid = self.mark(order.venue, order.symbol)
-        order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
-        self.journal.append("approved", actor=actor, order=order)
+        with self.ledger.restored_on_failure(order):  # an approval the journal refuses did not happen
+            order.approval_mid = self.mark(order.venue, order.symbol)
+            order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
+            self.journal.append("approved", actor=actor, order=order)
         if emulated:
             # Held here until its trigger, then released through _send with the gate run again.
             self.ledger.move(order, OrderStatus.EMULATED, "armed", actor,
@@ -330,11 +340,7 @@ class Desk:
         return copy.copy(order)
 
     def _check_approver(self, actor: str, order: Order) -> None:
-        """Only a human approves. The one exception is the evaluation harness (``eval:<run>``), and only on a
-        paper venue: it plays the human in scenarios that can cost nothing."""
-        if actor == "human" or actor.startswith("human:"):
-            return
-        if actor.startswith("eval:") and self.venues[order.venue].environment == "paper":
+        if approver_allowed(actor, self.venues[order.venue].environment):
             return
         self.journal.append("approve_refused", actor=actor, order=order,
                             payload={"reason": "only a human may approve"})
@@ -370,8 +376,8 @@ class Desk:
             raise DeskError("nothing to change: give a new amount, price or trigger price")
         try:
             new_spec = order.spec.with_changes(**changes)
-        except InvalidSpec as exc:
-            raise DeskError(f"modify refused: {exc}") from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else was passed
+            raise DeskError(f"modify refused: {exc}; the order is unchanged") from None
         if order.status is OrderStatus.EMULATED:
             return self.emulator.amend(order, new_spec, changes, actor)
         if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
@@ -422,7 +428,7 @@ class Desk:
         actor = actor or members[0][1].origin.value
         try:
             return self.contingent.stage(kind, members, actor, confirm_duplicate=confirm_duplicate)
-        except (GroupError, InvalidSpec) as exc:
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
 
     def stage_oco(self, legs: list[OrderSpec], actor: str | None = None) -> list[Order]:
@@ -435,7 +441,7 @@ class Desk:
         market = self.market(entry.venue, entry.symbol)
         try:
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
-        except (GroupError, InvalidSpec, TypeError) as exc:
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
         return self.stage_group("bracket", [("entry", entry), *kids], actor)
 
@@ -444,9 +450,11 @@ class Desk:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
         try:
-            specs = scaled_specs(self.market(base.venue, base.symbol), base, Decimal(total), Decimal(start),
-                                 Decimal(end), count, distribution)
-        except (GroupError, InvalidSpec) as exc:
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise GroupError(f"count must be a whole number of orders, got {count!r:.40}")
+            specs = scaled_specs(self.market(base.venue, base.symbol), base, dec(total), dec(start), dec(end),
+                                 count, distribution)
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
         return self.stage_group("scaled", [("slice", s) for s in specs], actor)
 

@@ -121,7 +121,7 @@ class Reconciler:
         try:
             symbols = sorted({*desk.watch_symbols.get(venue_name, []), *ledger.working_symbols(venue_name)})
             if self._symbol_required(venue_name, "fetchOpenOrders"):
-                listing = OpenOrders([], {}, set(), {}, {})
+                listing = OpenOrders.empty()
                 for symbol in symbols:
                     listing = listing.merge(await venue.list_open_orders(symbol))
                     calls += 1

@@ -30,12 +30,14 @@ from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderCh
                            ProposalStaged, ReconcileReport, RiskAlert)
 from ..paths import themes_dirs
 from .commands import WorkstationCommands
+from .guard import GuardedDesk, survive
 from .keys import APP_BINDINGS, known_ids
 from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDone, DeskActionFailed, DeskStarted,
                        DeskStartFailed, KillDone, KillFailed)
 from .screens.help import HelpScreen
 from .screens.main import Dirty, MainScreen
 from .widgets.chart import PriceChart
+from .widgets.copilot_log import CopilotLog
 from .themes import DEFAULT_THEME, OUR_THEMES, defaults_for, load_themes
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ class WorkstationApp(App):
                  theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5, copilot=None,
                  alert_repeat_s: float = 30.0):
         super().__init__()
-        self.desk = desk
+        self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
         if copilot is None:
             from ..copilot.service import Copilot
@@ -89,6 +91,10 @@ class WorkstationApp(App):
         else:
             self.theme_problem = f"theme {wanted!r} not found: using {DEFAULT_THEME}"
             self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not survive(self, error):  # a Desk error in a timer is shown, not fatal (ui/guard.py)
+            super()._handle_exception(error)
 
     # -- themes ---------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -380,6 +386,8 @@ class WorkstationApp(App):
         from ..copilot.service import CopilotError, CopilotReply, ProposalMade, StatusChanged
 
         event = message.event
+        for panel in self.main_screen.query(CopilotLog):  # the copilot log panel (main screen, Copilot tab)
+            panel.add(event)
         if isinstance(event, StatusChanged):
             self.dirty.status = True
             if event.detail and event.status == "idle" and "paused" in event.detail:
@@ -407,7 +415,10 @@ class WorkstationApp(App):
         cid = proposal.target_order_id
 
         async def call():
-            if proposal.kind == "cancel":
+            if proposal.kind == "schedule":  # one approval for every slice within its bounds (desk/schedule.py)
+                self.desk.schedules.approve(proposal.schedule_id, actor="human")
+                result = None
+            elif proposal.kind == "cancel":
                 result = await self.desk.cancel(cid)
             else:
                 result = await self.desk.modify(cid, amount=proposal.new_amount, price=proposal.new_price)

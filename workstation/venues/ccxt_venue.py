@@ -16,7 +16,7 @@ import re
 import time
 from collections import deque
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from ..domain.book import Book
 from ..domain.market import Market
@@ -92,7 +92,8 @@ class OpenOrders:
     changed: list[OrderReport]  # new or different since the last committed listing
     fingerprints: dict[Any, tuple]  # every listed order: venue id -> what its answer said
     client_ids: set[str]  # every listed order's client id, as the venue gives it
-    reports: dict[Any, tuple[tuple, OrderReport]]  # the adapter's parsed reports: venue id -> (fingerprint, report)
+    raw: dict[Any, dict]  # every listed order's answer, by venue id
+    parse: Callable[[Any, dict], OrderReport]  # (venue id, answer) -> report, cached by the adapter
     listings: dict[str | None, dict[Any, tuple]]  # what ``commit_listing`` records, per symbol asked
 
     def has(self, venue_order_id: str | None) -> bool:
@@ -100,12 +101,17 @@ class OpenOrders:
 
     def report(self, venue_order_id: str) -> OrderReport | None:
         """The listed order's report (parsed once, when its answer last changed)."""
-        hit = self.reports.get(venue_order_id)
-        return hit[1] if hit is not None and hit[0] == self.fingerprints.get(venue_order_id) else None
+        answer = self.raw.get(venue_order_id)
+        return None if answer is None else self.parse(venue_order_id, answer)
+
+    @classmethod
+    def empty(cls) -> "OpenOrders":
+        return cls([], {}, set(), {}, lambda key, answer: None, {})  # type: ignore[arg-type,return-value]
 
     def merge(self, other: "OpenOrders") -> "OpenOrders":
         return OpenOrders(self.changed + other.changed, {**self.fingerprints, **other.fingerprints},
-                          self.client_ids | other.client_ids, other.reports, {**self.listings, **other.listings})
+                          self.client_ids | other.client_ids, {**self.raw, **other.raw}, other.parse,
+                          {**self.listings, **other.listings})
 
 
 class RateBudget:
@@ -607,26 +613,32 @@ class ExchangeVenue:
         lose them)."""
         raw = await self._call("fetch_open_orders", symbol, None, None, {}, retry=True) or []
         try:
-            fingerprints = dict(zip(map(_ID, raw), map(_FINGERPRINT, raw)))
+            ids = list(map(_ID, raw))
+            fingerprints = dict(zip(ids, map(_FINGERPRINT, raw)))
         except KeyError:  # not every key present: the slow, tolerant way
+            ids = [o.get("id") for o in raw]
             fingerprints = {o.get("id"): tuple(o.get(k) for k in _FINGERPRINT_KEYS) for o in raw}
+        answers = dict(zip(ids, raw))
         before = (self._open_listing.get(symbol) or {}).get
-        new = [(key, fingerprint) for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
-        changed = []
-        if new:
-            cache = self._report_cache
-            by_id = {o.get("id"): o for o in raw} if len(new) > 8 else None
-            for key, fingerprint in new:
-                hit = cache.get(key)
-                if hit is None or hit[0] != fingerprint:
-                    o = by_id[key] if by_id is not None else next(o for o in raw if o.get("id") == key)
-                    hit = cache[key] = (fingerprint, self.order_report(o))
-                changed.append(hit[1])
-            if len(cache) > max(100_000, 2 * len(fingerprints)):
-                self._report_cache = {k: cache[k] for k in fingerprints if k in cache}
+        changed = [self._parsed(key, answers[key], fingerprint)
+                   for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
+        if len(self._report_cache) > max(100_000, 2 * len(fingerprints)):
+            self._report_cache = {k: v for k, v in self._report_cache.items() if k in fingerprints}
         client_ids = set(map(_CLIENT_ID, raw))
         client_ids.discard(None)
-        return OpenOrders(changed, fingerprints, client_ids, self._report_cache, {symbol: fingerprints})
+        return OpenOrders(changed, fingerprints, client_ids, answers, self._parsed, {symbol: fingerprints})
+
+    def _parsed(self, key: Any, answer: dict, fingerprint: tuple | None = None) -> OrderReport:
+        """An order answer as a report, parsed again only when its fingerprint changed."""
+        if fingerprint is None:
+            try:
+                fingerprint = _FINGERPRINT(answer)
+            except KeyError:
+                fingerprint = tuple(answer.get(k) for k in _FINGERPRINT_KEYS)
+        hit = self._report_cache.get(key)
+        if hit is None or hit[0] != fingerprint:
+            hit = self._report_cache[key] = (fingerprint, self.order_report(answer))
+        return hit[1]
 
     def commit_listing(self, listing: "OpenOrders") -> None:
         """The caller acted on this listing: the next one reports what changed since."""
@@ -713,30 +725,8 @@ class ExchangeVenue:
 
     # -- parsing -----------------------------------------------------------------------------
     def _reports(self, raw: list[dict]) -> list[OrderReport]:
-        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed.
-
-        A refresh lists every open order; most are unchanged since the last one, and converting each
-        one's numbers to Decimal again is what made reconciling 10,000 orders cost 170 ms of CPU.
-        """
-        out = []
-        cache = self._report_cache
-        for o in raw or []:
-            key = o.get("id")
-            try:
-                fingerprint = _FINGERPRINT(o)  # one C call: unified orders carry every key, even when None
-            except KeyError:
-                fingerprint = tuple(o.get(k) for k in _FINGERPRINT_KEYS)
-            hit = cache.get(key) if key is not None else None
-            if hit is not None and hit[0] == fingerprint:
-                out.append(hit[1])
-                continue
-            report = self.order_report(o)
-            if key is not None:
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[key] = (fingerprint, report)
-            out.append(report)
-        return out
+        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed."""
+        return [self._parsed(o["id"], o) if o.get("id") is not None else self.order_report(o) for o in raw or []]
 
     def order_report(self, raw: dict, fallback_client_id: str | None = None, client_id: str | None = None) -> OrderReport:
         """A ccxt order as an OrderReport. ``client_id`` (we know whose order this is) beats anything in
