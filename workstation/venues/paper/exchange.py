@@ -112,7 +112,7 @@ class PaperExchange(PublicData, PrivateStreams):
             raise PaperStateError(f"{path}: {exc}; {RESET_HINT}") from None
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise PaperStateError(f"{path}: damaged paper state ({type(exc).__name__}: {exc}); "
-                                        f"{RESET_HINT}") from None
+                                  f"{RESET_HINT}") from None
         self.resumed_from_ms = self.sim.now
         if start_ms is not None:  # the venue kept running while we were away
             self.skipped_ms = catch_up(self.sim.now, start_ms, self.sim.step, self.sim.skip)

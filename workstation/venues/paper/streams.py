@@ -51,4 +51,3 @@ class EventLog:
         """Items from cursor on (those trimmed away are lost, as from a full ws buffer)."""
         offset = max(0, cursor - self._start)
         return list(islice(self._items, offset, None)), self.end
-
