@@ -21,7 +21,6 @@ from typing import Any
 from ..desk.desk import Desk, DeskError
 from ..desk.events import FillRecorded, OrderChanged
 from ..desk.journal import Journal, spec_from_dict
-from ..domain.orders import OrderStatus
 from ..venues.ccxt_venue import ExchangeVenue
 from ..venues.errors import VenueError
 from .remote import ParentLink, RemoteExchange
@@ -50,7 +49,7 @@ class DeskHost:
     def commands(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "start", "ready", "stage", "stage_group", "approve", "cancel", "modify", "kill", "rearm", "refresh",
-            "working", "snapshot", "status")}
+            "set_leverage", "working", "snapshot", "status")}
 
     @property
     def _desk(self) -> Desk:
@@ -132,6 +131,9 @@ class DeskHost:
     async def rearm(self) -> list[str]:
         return self._desk.rearm(actor=HUMAN, reason="soak: re-arm after the kill switch")
 
+    async def set_leverage(self, symbol: str, leverage: Any) -> str:
+        return str(await self._desk.set_leverage(VENUE, symbol, leverage, actor=HUMAN, reason="soak: within the limit"))
+
     async def refresh(self) -> dict[str, Any]:
         desk = self._desk
         await desk.refresh()
@@ -139,7 +141,7 @@ class DeskHost:
 
     async def working(self) -> list[dict[str, Any]]:
         desk = self._desk
-        return [brief(o) for o in desk.working_orders()] + [brief(o) for o in desk.orders({OrderStatus.EMULATED})]
+        return [brief(o) for o in desk.working_orders()] + [brief(v.order) for v in desk.emulated_orders()]
 
     async def status(self) -> dict[str, Any]:
         return self._status(self._desk)

@@ -26,6 +26,7 @@ class SoakResult:
     actions: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)  # the Desk's answers to refused verbs
+    requests: dict[str, int] = field(default_factory=dict)  # the Desk's requests that reached the venue, by method
     kill_switch: list[dict[str, Any]] = field(default_factory=list)
     refreshes_to_converge: int = 0
     converge_phases: int = 0
@@ -57,7 +58,7 @@ class SoakResult:
                 "elapsed_s": round(self.elapsed_s, 2), "cpu_s": round(self.cpu_s, 1), "seed": self.seed, "venue_time_s": round(self.venue_time_s, 1),
                 "converge_phases": self.converge_phases, "checks": self.checks, "denied_by_rule": self.denied,
                 "faults": self.faults, "kills": self.kills, "order_types": self.order_types,
-                "actions": self.actions, "outcomes": self.outcomes, "refused": self.refused, "kill_switch": self.kill_switch[:5],
+                "actions": self.actions, "outcomes": self.outcomes, "refused": self.refused, "requests": self.requests, "kill_switch": self.kill_switch[:5],
                 "examples": self.examples, "problems": self.problems[:20], "ok": self.ok}
 
     def text(self) -> str:

@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from ..venues.paper.exchange import DEFAULT_BALANCES, PaperExchange
+from .child import SYMBOLS
 from .facts import VenueFacts
 from .intents import Intents
 from .journal_view import JournalView
 from .referee import Referee
 from .result import MAX_CONVERGE_REFRESHES, SoakResult
 from .supervisor import ChildDied, CommandFailed, DeskProcess, Hung
-from .child import SYMBOLS
 from .trader import Trader
 from .venue_server import DEFAULT_FAULTS, Hold, KillPlan, VenueServer
 from .wirelog import WireLog
@@ -46,6 +46,7 @@ KILLS = (("create_before_send", "create_order", False, "market"), ("create_after
          ("random", "any", False, None), ("idle", "", False, None))
 DECISION_MS = (50, 250)  # venue time between two decisions: a busy trader (the Desk's timers run per venue second)
 REFRESH_MS = 3000
+PERPETUAL = "BTC/USDT:USDT"
 AFTER_KILL_MS = 6000  # venue time the Desk gets, after its kill switch, to chase what landed late
 
 
@@ -137,7 +138,7 @@ class Soak:
             pass
         except Hung as exc:
             self.result.problems.append(f"the Desk hung at order {self.orders}: {exc}")
-            self.proc.dump_stacks()
+            await self.proc.dump_stacks()
             self.proc.kill("hung")
         await self._restart()
         return None
@@ -153,14 +154,24 @@ class Soak:
                 await self.proc.spawn()
                 await self.proc.command("start")
                 await self.proc.command("ready")
+                if self.proc.number == 1:
+                    await self._leverage()
                 await self._check(full=True)
                 return
             except ChildDied:
                 continue  # a planned kill fired during the start: start again
             except Hung as exc:
                 self.result.problems.append(f"a Desk process did not start: {exc}")
-                self.proc.dump_stacks()
+                await self.proc.dump_stacks()
                 self.proc.kill("hung at start")
+
+    async def _leverage(self) -> None:
+        """The trader's first act, as the gate asks: the perpetual's leverage within the default limit (the
+        venue's default is above it, and the gate denies every order on a symbol set above the limit)."""
+        try:
+            await self.proc.command("set_leverage", symbol=PERPETUAL, leverage=5)
+        except CommandFailed as exc:
+            self.result.problems.append(f"could not set the perpetual's leverage: {exc.message}")
 
     # -- crashes -------------------------------------------------------------------------------------
     async def _crash(self, kill: tuple[str, str, bool, str | None]) -> None:
@@ -307,6 +318,7 @@ class Soak:
         res.faults = {**{k: v for k, v in self.exchange.fault_counts.items() if v}, **dict(server.counts),
                       "process_kill": self.proc.kills, "external_order": self.externals}
         res.checks = sum(referee.checks.values())
+        res.requests = dict(self.log.calls)
         res.elapsed_s = elapsed
         res.venue_time_s = (self.exchange.milliseconds() - venue_start) / 1000
 

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -220,11 +219,11 @@ class DeskProcess:
         if self.link is not None:
             self.link.close()
 
-    def dump_stacks(self) -> None:
+    async def dump_stacks(self) -> None:
         """Ask a hung Desk process for its threads' stacks (written beside its log, desk.log.stacks)."""
         if self.pid is not None and self.alive:
             os.kill(self.pid, signal.SIGUSR1)
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
 
     async def reap(self) -> None:
         """After a kill: the websockets die with the process; the venue forgets its subscriptions."""

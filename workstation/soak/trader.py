@@ -101,8 +101,10 @@ class Trader:
 
     # -- talking to the Desk --------------------------------------------------------------------------------
     def _denied(self, reason: str) -> None:
-        rule = next((p for p in reason.split(": ") if RULE.fullmatch(p)), "other")
-        self.denied[rule] += 1
+        rule = next((p for p in reason.split(": ") if RULE.fullmatch(p)), None)
+        if rule is None:
+            self.refusals[reason[:60]] += 1
+        self.denied[rule or "other"] += 1
 
     async def stage(self, spec: dict[str, Any], kind: str, slot: str | None = None) -> dict[str, Any] | None:
         order = await self.desk.command("stage", spec=spec)
@@ -231,9 +233,9 @@ class Trader:
     async def _group(self, kind: str, specs: list[dict[str, Any]], label: str, **options: Any) -> int:
         try:
             orders = await self.desk.command("stage_group", kind=kind, specs=specs, **options)
-        except CommandFailed as exc:
+        except CommandFailed as exc:  # a group that cannot exist (a slice under the lot): refused, not denied
             self.outcomes[f"{kind}_refused"] += 1
-            self._denied(exc.message)
+            self.refusals[exc.message[:60]] += 1
             return 0
         for order in orders:
             self.intents.add(order["cid"], label, order["symbol"], order["amount"])
@@ -291,7 +293,7 @@ class Trader:
         symbol = self.rng.choice(SYMBOLS)
         side = self.side(symbol)
         count = self.rng.randint(3, 5)
-        total = self.amount(symbol, Decimal(self.rng.randint(60, 600)))
+        total = max(self.amount(symbol, Decimal(self.rng.randint(60, 600))), self._spec(symbol).lot * count * 3)
         start = self.passive(symbol, self._away(symbol, side, 1, 4, further=True), side)
         end = self.passive(symbol, self._away(symbol, side, 8, 30, further=True), side)
         base = self.spec(symbol, side, "limit", total, price=start)

@@ -30,7 +30,6 @@ class WireLog:
     by_client_id: dict[str, list[str]] = field(default_factory=dict)  # client id -> venue ids created with it
     calls: Counter = field(default_factory=Counter)  # method -> requests that reached the venue
     applied: Counter = field(default_factory=Counter)  # method -> requests the venue applied (answered or not)
-    first_write: dict[int, str] = field(default_factory=dict)  # process -> first create_order's reconcile state
     reconciled: dict[int, set[str]] = field(default_factory=dict)  # process -> reads answered (reconcile calls)
 
     def record(self, entry: Created) -> None:
