@@ -112,7 +112,8 @@ class Referee:
         for cid, live in snapshot["orders"].items():
             replayed = journal.orders.get(cid)
             if replayed is None:
-                self.note("journal_replay_mismatch", f"order:{cid}", f"{cid}: live {live['status']}, not in the journal")
+                self.note("journal_replay_mismatch", f"order:{cid}",
+                          f"{cid}: live {live['status']}, not in the journal")
                 continue
             for name in REPLAYED:
                 if live[name] != replayed[name]:
@@ -139,14 +140,16 @@ class Referee:
 
     # -- fills --------------------------------------------------------------------------------------
     def _owner_key(self, view: dict[str, Any], facts: VenueFacts) -> str:
-        """Whose order this Desk order is, in the venue's terms."""
+        """Whose order this Desk order is, in the venue's terms: our client order id when a create_order of
+        ours carried it (or the trader staged it); otherwise (an order someone else placed, adopted here)
+        whoever placed the venue order the Desk holds it under."""
         cid = view["cid"]
-        if cid in self.intents or cid in self.journal.replaces or cid in facts.chains:
+        if cid in facts.chains or cid in self.journal.replaces:
             return cid
         vid = view.get("venue_order_id")
         if vid and vid in facts.orders:
             return facts.orders[vid].owner
-        return f"desk:{cid}"
+        return cid if cid in self.intents else f"desk:{cid}"
 
     def _fills(self, facts: VenueFacts, converge: bool) -> None:
         desk = self.desk
@@ -157,7 +160,8 @@ class Referee:
         for tid, fill in desk.fills.items():
             trade = facts.trades.get(tid)
             if trade is None:
-                self.note("double_counted_fills", f"phantom:{tid}", f"fill {tid} ({fill['cid']}): not a trade at the venue")
+                self.note("double_counted_fills", f"phantom:{tid}",
+                          f"fill {tid} ({fill['cid']}): not a trade at the venue")
                 continue
             theirs = (trade.price, trade.amount, trade.fee, trade.fee_currency, trade.side, trade.symbol)
             ours = (fill["price"], fill["amount"], fill["fee"], fill["fee_currency"], fill["side"], fill["symbol"])
@@ -195,7 +199,8 @@ class Referee:
             status = view["status"]
             filled, cost = facts.chain_totals(owner) if chain else (ZERO, ZERO)
             last = chain[-1] if chain else None
-            venue = f"venue {last.status} {filled} filled (order {last.venue_order_id})" if last else "nothing at the venue"
+            venue = (f"venue {last.status} {filled} filled (order {last.venue_order_id})" if last
+                     else "nothing at the venue")
             desk = f"Desk {status} {view['filled']} filled"
             if view["filled"] > view["amount"]:
                 self.note("overfill", f"desk:{cid}", f"{cid}: {desk} of {view['amount']}")
@@ -252,19 +257,25 @@ class Referee:
                           f"{', '.join(cids)}")
 
     def _overfill(self, facts: VenueFacts) -> None:
+        """An order and its cancel-replace successors fill no more than the trader asked for in total. A
+        replacement's amount is its own (what is left), so what the trader asks of it is on top of what its
+        predecessors (canceled before it was sent) filled."""
         families: dict[str, list[str]] = defaultdict(list)
-        for owner in facts.chains:
+        for owner in facts.chains:  # in the order their first venue order was created
             root, seen = owner, 0
             while root in self.journal.replaces and seen < 100:
                 root, seen = self.journal.replaces[root], seen + 1
             families[root].append(owner)
         for root, owners in families.items():
-            caps = [i.cap for o in owners if (i := self.intents.get(o)) is not None]
-            if not caps:
-                continue
-            cap, kind = max(caps), self.intents.by_cid[root].kind if root in self.intents else "?"
-            filled = sum((facts.chain_totals(o)[0] for o in owners), ZERO)
-            if filled > cap:
+            cap: Decimal | None = None
+            filled = ZERO
+            for owner in owners:
+                intent = self.intents.get(owner)
+                if intent is not None:
+                    cap = filled + intent.cap if cap is None else max(cap, filled + intent.cap)
+                filled += facts.chain_totals(owner)[0]
+            if cap is not None and filled > cap:
+                kind = self.intents.by_cid[root].kind if root in self.intents else "?"
                 self.note("overfill", root, f"{root} ({kind}, asked at most {cap} over its modifies): the venue "
                           f"filled {filled} over {', '.join(v for o in owners for v in facts.chains[o])}")
 

@@ -3,8 +3,8 @@
 ``RemoteExchange`` offers the async ccxt-like surface the adapter calls (load_markets, create_order,
 cancel_order, edit_order, fetch_*, watch_*, ...) plus the attributes it reads (id, has, features,
 markets, precisionMode, modify_semantics, rate_budget()). The methods and the plain attributes are read
-from the paper exchange at connect, so whatever the paper exchange gains is offered here too. Answers come back with Decimals
-intact and errors as the same ccxt classes.
+from the paper exchange at connect, so whatever the paper exchange gains is offered here too. Answers
+come back with Decimals intact and errors as the same ccxt classes.
 """
 
 from __future__ import annotations

@@ -55,10 +55,12 @@ class SoakResult:
                 "contingent_orders": self.contingent_orders, "process_kills": self.process_kills,
                 "denied": sum(self.denied.values()), "faults_injected": self.faults_injected,
                 "orders_per_s": round(self.orders_per_s, 1), "refreshes_to_converge": self.refreshes_to_converge,
-                "elapsed_s": round(self.elapsed_s, 2), "cpu_s": round(self.cpu_s, 1), "seed": self.seed, "venue_time_s": round(self.venue_time_s, 1),
+                "elapsed_s": round(self.elapsed_s, 2), "cpu_s": round(self.cpu_s, 1), "seed": self.seed,
+                "venue_time_s": round(self.venue_time_s, 1),
                 "converge_phases": self.converge_phases, "checks": self.checks, "denied_by_rule": self.denied,
                 "faults": self.faults, "kills": self.kills, "order_types": self.order_types,
-                "actions": self.actions, "outcomes": self.outcomes, "refused": self.refused, "requests": self.requests, "kill_switch": self.kill_switch[:5],
+                "actions": self.actions, "outcomes": self.outcomes, "refused": self.refused, "requests": self.requests,
+                "kill_switch": self.kill_switch[:5],
                 "examples": self.examples, "problems": self.problems[:20], "ok": self.ok}
 
     def text(self) -> str:

@@ -40,8 +40,10 @@ from .venue_server import DEFAULT_FAULTS, Hold, KillPlan, VenueServer
 from .wirelog import WireLog
 
 # (kind, the request it waits for, after the venue applied it?, the trader's action that makes one)
-KILLS = (("create_before_send", "create_order", False, "market"), ("create_after_apply", "create_order", True, "limit"),
-         ("cancel_before_send", "cancel_order", False, "cancel"), ("cancel_after_apply", "cancel_order", True, "cancel"),
+KILLS = (("create_before_send", "create_order", False, "market"),
+         ("create_after_apply", "create_order", True, "limit"),
+         ("cancel_before_send", "cancel_order", False, "cancel"),
+         ("cancel_after_apply", "cancel_order", True, "cancel"),
          ("modify_before_send", "write", False, "modify"), ("modify_after_apply", "write", True, "modify"),
          ("random", "any", False, None), ("idle", "", False, None))
 DECISION_MS = (50, 250)  # venue time between two decisions: a busy trader (the Desk's timers run per venue second)
@@ -271,15 +273,11 @@ class Soak:
         self.server.late_snapshot_p = 0.0
         self.exchange.freeze()
         try:
-            refreshes, drift = 0, ["not checked"]
-            snapshot, facts = await self._snapshot(full=True)
-            while refreshes < MAX_CONVERGE_REFRESHES:
+            for refreshes in range(1, MAX_CONVERGE_REFRESHES + 1):
                 await self.proc.step(REFRESH_MS)
                 await self.proc.command("refresh")
-                refreshes += 1
                 snapshot, facts = await self._snapshot(full=True)
-                drift = self.referee.drift(snapshot, facts)
-                if not drift:
+                if not self.referee.drift(snapshot, facts):
                     break
             drift = self.referee.check(snapshot, facts, converge=True)
             self.last_snapshot = snapshot

@@ -1,12 +1,12 @@
 """The parent's side of the Desk's process: start it, talk to it, drive its clock, kill it, start it again.
 
 Processes come from a fork server (zygote.py) that has already imported the Desk: a restart costs a
-fork, not a second of imports. One Desk process at a time; each connects to the soak's Unix socket and speaks
-``wire``. Time: the venue's clock moves only here. ``step()`` moves it in slices (never past the child's next
-timer, never more than 500 ms) and after each slice waits until the child is *quiescent*: it has seen every message, has nothing to run, and
-none of its requests is being answered (a watch waiting for the venue to change, or a send held on
-purpose, do not count). When the parent waits for a command and the child is quiescent, the child is
-waiting for its own timer: the clock moves to it.
+fork, not a second of imports. One Desk process at a time; each connects to the soak's Unix socket and
+speaks ``wire``. Time: the venue's clock moves only here. ``step()`` moves it in slices (never past the
+child's next timer, never more than 500 ms) and after each slice waits until the child is *quiescent*:
+it has seen every message, has nothing to run, and none of its requests is being answered (a watch
+waiting for the venue to change, or a send held on purpose, do not count). When the parent waits for a
+command and the child is quiescent, the child is waiting for its own timer: the clock moves to it.
 """
 
 from __future__ import annotations

@@ -163,9 +163,11 @@ class Trader:
         symbol = self.rng.choice(SYMBOLS)
         side = self.side(symbol)
         sign = 1 if side == "buy" else -1
-        count = self.rng.randint(-40, -1) if resting else self.rng.choice([self.rng.randint(-40, 2), self.rng.randint(1, 8)])
-        price = self.passive(symbol, self.price(symbol, self.touch(symbol, side) + sign * self.steps(symbol, count), side),
-                             side)
+        # mostly behind the touch (resting); sometimes through it (a marketable limit)
+        count = self.rng.randint(-40, -1) if resting else self.rng.choice([self.rng.randint(-40, 2),
+                                                                           self.rng.randint(1, 8)])
+        near = self.price(symbol, self.touch(symbol, side) + sign * self.steps(symbol, count), side)
+        price = self.passive(symbol, near, side)
         return await self.place(self.spec(symbol, side, "limit", self.amount(symbol, self._notional()), price=price),
                                 "limit")
 
@@ -182,14 +184,15 @@ class Trader:
         """Too big for the per-order notional limit (denied) or close to it."""
         symbol = self.rng.choice(SYMBOLS[:3])
         side = self.side(symbol)
-        return await self.place(self.spec(symbol, side, "market", self.amount(symbol, Decimal(self.rng.randint(20_000, 40_000)))),
-                                "market")
+        amount = self.amount(symbol, Decimal(self.rng.randint(20_000, 40_000)))
+        return await self.place(self.spec(symbol, side, "market", amount), "market")
 
     def _notional(self) -> Decimal:
         return Decimal(self.rng.randint(20, 400))
 
     async def _modify(self) -> int:
-        working = [o for o in await self.working() if o["type"] == "limit" and o["status"] in ("open", "partially_filled")]
+        working = [o for o in await self.working()
+                   if o["type"] == "limit" and o["status"] in ("open", "partially_filled")]
         if not working:
             return await self._limit(resting=True)
         partly = [o for o in working if o["status"] == "partially_filled"]
@@ -197,7 +200,8 @@ class Trader:
         symbol, side = order["symbol"], order["side"]
         change: dict[str, Any] = {}
         if self.rng.random() < 0.7:
-            moved = self.price(symbol, order["price"] + self.steps(symbol, self.rng.choice([-3, -2, -1, 1, 2, 3])), side)
+            step = self.steps(symbol, self.rng.choice([-3, -2, -1, 1, 2, 3]))
+            moved = self.price(symbol, order["price"] + step, side)
             change["price"] = self.passive(symbol, moved, side)
         if not change or self.rng.random() < 0.4:
             change["amount"] = order["amount"] + self._spec(symbol).lot * self.rng.randint(1, 20)

@@ -114,7 +114,8 @@ class VenueServer:
         """Apply one request. Raises what the venue raised, or Killed when the process died over it."""
         if method == "describe":
             return self.describe()
-        if method in NOT_FORWARDED or method.startswith("_") or not _is_coroutine(getattr(type(self.exchange), method, None)):
+        if method in NOT_FORWARDED or method.startswith("_") or \
+                not _is_coroutine(getattr(type(self.exchange), method, None)):
             raise AttributeError(f"the paper exchange has no async method {method!r}")
         self.log.calls[method] += 1
         if method == "create_order" and not RECONCILE_READS <= self.log.reconciled.get(self.process, set()):
