@@ -25,12 +25,12 @@ import json
 import sys
 from pathlib import Path
 
-from .inprocess import VENUE, Crash, Soak  # the in-process driver, for tests and the bench
+from .inprocess import VENUE, Crash, Soak, _VirtualTimeVenue  # the in-process driver: tests, bench, evaluation
 from .referee import INVARIANTS
 from .result import SoakResult
 from .run import run_soak
 
-__all__ = ["INVARIANTS", "VENUE", "Crash", "Soak", "SoakResult", "register", "run_soak"]
+__all__ = ["INVARIANTS", "VENUE", "Crash", "Soak", "SoakResult", "_VirtualTimeVenue", "register", "run_soak"]
 
 
 def _main(args: argparse.Namespace) -> int:
