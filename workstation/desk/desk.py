@@ -814,14 +814,8 @@ class Desk:
         """Why this order would be held locally (EMULATED) rather than sent now; None = native."""
         if not spec.type.has_trigger:
             return None
-        if spec.emulate:
-            return "held locally as asked"
-        market = self.market(spec.venue, spec.symbol)
-        if spec.type.value not in market.capabilities:
-            return f"{spec.venue} has no native {spec.type.value.replace('_', '-')} for {spec.symbol}"
-        if spec.trigger_by is not TriggerSource.LAST:
-            return f"{spec.venue} triggers on the last price; {spec.trigger_by.value} is watched here"
-        return None
+        # what is native is the venue's business: its rules (venues/venue_rules.py) say why an order is held here
+        return self.venues[spec.venue].emulation_reason(spec, self.market(spec.venue, spec.symbol))
 
     def order_types(self, venue: str, symbol: str) -> dict[str, str]:
         """For the ticket: each order type and flag as "native", "emulated" or "unsupported" on this market.
@@ -841,7 +835,9 @@ class Desk:
         out["bracket"] = "emulated"  # the entry goes to the venue; stop-loss and take-profit held here
         out["scaled"] = "native"  # N limit orders at the venue
         out["modify"] = "in place" if self.venues[venue].has("editOrder") else "cancel-replace"
-        out["trigger_by"] = "last (native); mark, bid_ask, mid emulated"
+        native = self.venues[venue].trigger_sources(symbol)
+        out["trigger_by"] = (f"{', '.join(native)} (native); " if native else "") + ", ".join(
+            s.value for s in TriggerSource if s.value not in native) + " emulated"
         return out
 
     def explain(self, spec: OrderSpec) -> str:
