@@ -125,7 +125,7 @@ class MarketRules:
             caps.update(f"trigger_by_{source}" for source in rules.sources)
         if kind != "spot" and self.rules.reduce_only:
             caps.add("reduce_only")
-        if create.get("marketBuyRequiresPrice"):
+        if create.get("marketBuyRequiresPrice") and not self.rules.market_buy_in_base:
             caps.add("market_buy_requires_price")
         for flag, cap in (("editOrder", "edit_order"), ("watchOrderBook", "watch_order_book"),
                           ("watchOrders", "watch_orders"), ("watchMyTrades", "watch_my_trades"),

@@ -52,16 +52,31 @@ class OrderBuilding:
                              f"({problem}); nothing was sent")
         return self.client_ids.to_venue(client_order_id)
 
-    def venue_ids_in(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        """``params`` with our client id written the venue's way (every call: create, cancel, fetch by id)."""
+    def venue_args(self, operation: str, args: tuple) -> tuple:
+        """A ccxt call's arguments with our client id written the venue's way: in the params (every call:
+        create, cancel, fetch by id), in the venue's own field where ccxt does not translate clientOrderId,
+        or where the order id goes (Gate). Refused where the venue cannot act on our id at all."""
+        if self._trigger_only() or not args or not isinstance(args[-1], dict):
+            return args
+        params = args[-1]
         ours = params.get("clientOrderId")
-        if not isinstance(ours, str) or self._trigger_only():
-            return params
+        if not isinstance(ours, str):
+            return args
         theirs = self.client_ids.to_venue(ours)
-        out = dict(params, clientOrderId=theirs)
+        params = dict(params, clientOrderId=theirs)
         if operation == "create_order" and self.rules.client_id_param:
-            out[self.rules.client_id_param] = theirs
-        return out
+            params[self.rules.client_id_param] = theirs
+        field = self.rules.by_client_id.get(operation)
+        if field == "":
+            raise VenueError(self.name, operation, ErrorKind.PARAMETER,
+                             f"{self.exchange.id} cannot {operation.replace('_', ' ')} by our client id, only by its "
+                             f"own order id: look the order up in the open orders first")
+        if field == "@id":
+            del params["clientOrderId"]
+            return (theirs, *args[1:-1], params)
+        if field:
+            params[field] = params.pop("clientOrderId")
+        return (*args[:-1], params)
 
     # -- native or held here ----------------------------------------------------------------
     def trigger_sources(self, symbol: str) -> tuple[str, ...]:

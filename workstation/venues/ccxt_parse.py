@@ -46,6 +46,10 @@ TYPES = {
     "trailing_stop_market": OrderType.TRAILING_STOP,
 }
 
+# where each venue keeps our client id on a trade when ccxt's parser leaves clientOrderId out (Binance's
+# REST trades carry none at all; Bybit orderLinkId, OKX clOrdId, Gate text, KuCoin/Bitget clientOid ...)
+_TRADE_ID_KEYS = ("clientOrderId", "c", "orderLinkId", "clOrdId", "clientOid", "text", "client_order_id", "cl_ord_id")
+
 _FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
 _FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
 
@@ -124,7 +128,7 @@ class ReportParsing:
         venue_order_id = None if t.get("order") is None else str(t["order"])
         info = t.get("info") if isinstance(t.get("info"), dict) else {}
         client_id = (self._venue_ids.get(venue_order_id, "") if venue_order_id else "") or \
-            self._ours(t.get("clientOrderId") or info.get("clientOrderId") or info.get("c"))
+            self._ours(t.get("clientOrderId") or next((info[k] for k in _TRADE_ID_KEYS if info.get(k)), None))
         return Fill(
             venue=self.name, trade_id=str(t["id"]), client_order_id=client_id or "", venue_order_id=venue_order_id,
             symbol=t["symbol"], side=Side(t["side"]), price=Decimal(str(t["price"])), amount=Decimal(str(t["amount"])),

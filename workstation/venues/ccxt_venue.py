@@ -101,7 +101,7 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         if self.auth_error is not None and operation not in PUBLIC_OPERATIONS:
             raise self.auth_error
         attempts = self.read_retries if retry else 1
-        args = tuple(self.venue_ids_in(operation, a) if isinstance(a, dict) else a for a in args)
+        args = self.venue_args(operation, args)
         delay = 0.25
         for attempt in range(1, attempts + 1):
             wait = self._cooldown_until - time.monotonic()

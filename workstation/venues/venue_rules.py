@@ -54,6 +54,10 @@ class VenueRules:
     reduce_only: bool = True  # False: refused before sending, with ``reduce_only_why``
     reduce_only_why: str = ""
     client_id_param: str | None = None  # a param ccxt needs besides clientOrderId to carry our id
+    # calls where ccxt does not turn clientOrderId into the venue's field: operation -> the field, "@id" (ours
+    # goes where the venue's order id would) or "" (the venue cannot do it by our id)
+    by_client_id: dict[str, str] = field(default_factory=dict)
+    market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
     testnet: str = ""  # how to trade without money: empty = none
     notes: tuple[str, ...] = ()
@@ -87,6 +91,9 @@ RULES: dict[str, VenueRules] = {
                                     "(/v5/position/trading-stop), not an order",
                        sources={"last": {"triggerBy": "LastPrice"}, "mark": {"triggerBy": "MarkPrice"}},
                        direction="bybit"),
+        by_client_id={op: "orderLinkId" for op in ("cancel_order", "fetch_order", "fetch_open_order",
+                                                   "fetch_closed_order")},
+        market_buy_in_base=True,  # the unified account takes marketUnit=baseCoin (ccxt sends it)
         error_codes={"10016": ccxt.ExchangeNotAvailable, "110072": ccxt.DuplicateOrderId},
         testnet='environment = "demo" (api-demo.bybit.com, keys from the demo account) or "testnet" '
                 '(api-testnet.bybit.com)'),
@@ -110,6 +117,7 @@ RULES: dict[str, VenueRules] = {
     "coinbase": VenueRules(
         "coinbase", ClientIdFormat("client_order_id", r"[0-9a-f-]", 36, style="uuid"),
         AMEND, "POST /api/v3/brokerage/orders/edit", client_id_param="client_order_id",
+        by_client_id={"cancel_order": "", "fetch_order": ""},
         spot=KindRules(triggers=("stop_limit", "take_profit_limit"), direction="coinbase",
                        held_because="Coinbase Advanced has stop-limit orders only: stop-market and trailing are "
                                     "held here"),
@@ -122,6 +130,7 @@ RULES: dict[str, VenueRules] = {
     "gate": VenueRules(
         "gate", ClientIdFormat("text", r"[A-Za-z0-9_.-]", 28, style="prefix", prefix="t-"),
         AMEND, "PATCH /spot/orders/{id} (spot), PUT /futures/{settle}/orders/{id}",
+        by_client_id={"cancel_order": "@id", "fetch_order": "@id"},  # Gate takes t-... where the order id goes
         spot=KindRules(held_because="price-triggered orders are a separate book (/spot/price_orders) whose "
                                     "triggered order has a new id"),
         swap=KindRules(held_because="price-triggered orders are a separate book (/futures/usdt/price_orders)"),
