@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.fakes.binance_markets import USDM, MarketSpec, exchange_info
+from tests.fakes.binance_markets import LEVERAGE_BRACKETS, USDM, MarketSpec, exchange_info
 from tests.venues.breadth.answers.binance_common import NOW, check_signature as _check, err
 from tests.venues.breadth.recorder import Sent
 from workstation.venues.errors import ErrorKind as K
@@ -68,6 +68,9 @@ def routes():
         ("GET", "/fapi/v[23]/account"): ACCOUNT,
         ("GET", "/fapi/v[23]/balance"): [ASSET],
         ("GET", "/fapi/v[23]/positionRisk"): [POSITION],
+        ("GET", "/fapi/v1/leverageBracket"): [{"symbol": "BTCUSDT", "notionalCoef": 1.0, "brackets": LEVERAGE_BRACKETS}],
+        ("GET", "/fapi/v1/symbolConfig"): [{"symbol": "BTCUSDT", "marginType": "CROSSED", "isAutoAddMargin": False,
+                                            "leverage": 10, "maxNotionalValue": "1000000"}],
     }
 
 
