@@ -25,7 +25,7 @@ from .ccxt_orders import OrderBuilding
 from .ccxt_parse import ReportParsing
 from .errors import ErrorKind, RedactingFilter, VenueError, register_secret
 from .rate import RateBudget
-from .venue_rules import apply_error_codes, rules_for
+from .venue_rules import apply_error_codes, apply_options, rules_for
 
 __all__ = ["ENVIRONMENTS", "PUBLIC_OPERATIONS", "ExchangeVenue", "RateBudget"]
 
@@ -66,6 +66,7 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         self.rules = rules_for(str(getattr(exchange, "id", "")))
         self.client_ids = self.rules.client_id
         apply_error_codes(exchange, self.rules)
+        apply_options(exchange, self.rules)
         self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue

@@ -29,6 +29,7 @@ class ClientIdFormat:
     style: str = "plain"  # plain | prefix | uuid
     prefix: str = ""
     note: str = ""
+    blank: tuple[str, ...] = ()  # values that mean "no client id" (Kraken's userref 0)
 
     def problem(self, ours: str) -> str | None:
         """Why ``ours`` cannot go into this field, or None."""
@@ -54,8 +55,8 @@ class ClientIdFormat:
         return ours
 
     def to_ours(self, theirs: str | None) -> str | None:
-        if not theirs:
-            return theirs
+        if not theirs or theirs in self.blank:
+            return None
         if self.style == "prefix" and theirs.startswith(self.prefix):
             return theirs[len(self.prefix):]
         if self.style == "uuid":

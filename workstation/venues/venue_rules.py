@@ -59,6 +59,9 @@ class VenueRules:
     by_client_id: dict[str, str] = field(default_factory=dict)
     market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
+    # failures reported inside a 200 answer's ``results`` list that ccxt turns into one generic error
+    result_failures: dict[str, type] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # ccxt options the workstation needs (config wins)
     testnet: str = ""  # how to trade without money: empty = none
     notes: tuple[str, ...] = ()
 
@@ -108,7 +111,8 @@ RULES: dict[str, VenueRules] = {
                 'trading, with their passphrase)'),
     "kraken": VenueRules(
         "kraken", ClientIdFormat("cl_ord_id", r"[A-Za-z0-9_-]", 18,
-                                 note="free text of up to 18 characters, or a UUID"),
+                                 note="free text of up to 18 characters, or a UUID",
+                                 blank=("0",)),  # userref 0: an order placed without one
         AMEND, "POST /0/private/AmendOrder",
         spot=KindRules(triggers=TRIGGER_TYPES, style="stop_loss",
                        held_because="Kraken's trailing stops start trailing at once: no activation price"),
@@ -125,6 +129,9 @@ RULES: dict[str, VenueRules] = {
                        held_because="Coinbase Advanced has stop-limit orders only"),
         reduce_only=False, reduce_only_why="ccxt turns reduce-only into close_position (a market close), not a "
                                            "reduce-only order",
+        error_codes={"internal_server_error": ccxt.ExchangeNotAvailable},  # ccxt: ExchangeError, i.e. "rejected"
+        result_failures={"UNKNOWN_CANCEL_ORDER": ccxt.OrderNotFound},
+        options={"fetchBalance": "v3PrivateGetBrokerageAccounts"},  # Advanced Trade's accounts, not the v2 app's
         notes=("ccxt ignores clientOrderId on Coinbase and sends its own; the workstation sends client_order_id",
                "no sandbox for Advanced Trade in ccxt")),
     "gate": VenueRules(
@@ -174,12 +181,35 @@ def rules_for(exchange_id: str) -> VenueRules:
 
 
 def apply_error_codes(exchange: Any, rules: VenueRules) -> None:
-    """Put the rules' error codes into the instance's own copy of ccxt's table (``exceptions['exact']``)."""
+    """Put the rules' error codes into the instance's own copy of ccxt's table (``exceptions['exact']``), and
+    read failures ccxt folds into one generic error (a cancel's ``results[].failure_reason``) first."""
     table = getattr(exchange, "exceptions", None)
-    if not rules.error_codes or not isinstance(table, dict):
+    if rules.error_codes and isinstance(table, dict):
+        sections = [table] + [v for v in table.values() if isinstance(v, dict) and "exact" in v]
+        for section in sections:
+            exact = section.get("exact")
+            if isinstance(exact, dict):
+                exact.update(rules.error_codes)
+    if rules.result_failures and hasattr(exchange, "handle_errors"):
+        ccxt_handle = exchange.handle_errors
+
+        def handle_errors(code, reason, url, method, headers, body, response, *rest):
+            results = response.get("results") if isinstance(response, dict) else None
+            for item in results if isinstance(results, list) else ():
+                failure = item.get("failure_reason") if isinstance(item, dict) and not item.get("success") else None
+                if failure in rules.result_failures:
+                    raise rules.result_failures[failure](f"{exchange.id} {failure}: {body}")
+            return ccxt_handle(code, reason, url, method, headers, body, response, *rest)
+
+        exchange.handle_errors = handle_errors
+
+
+def apply_options(exchange: Any, rules: VenueRules) -> None:
+    """The rules' ccxt options, where the value is still ccxt's own default (an option set in the config wins)."""
+    options = getattr(exchange, "options", None)
+    if not rules.options or not isinstance(options, dict) or not hasattr(exchange, "describe"):
         return
-    sections = [table] + [v for v in table.values() if isinstance(v, dict) and "exact" in v]
-    for section in sections:
-        exact = section.get("exact")
-        if isinstance(exact, dict):
-            exact.update(rules.error_codes)
+    defaults = exchange.describe().get("options") or {}
+    for key, value in rules.options.items():
+        if options.get(key) == defaults.get(key):
+            options[key] = value
