@@ -286,11 +286,25 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
                     timestamp_ms=min(f.timestamp_ms for f in fills), raw_status="from_trades")
         return None
 
+    def _kind_params(self, symbol: str | None) -> list[dict[str, Any]]:
+        """One params dict per call a "without symbol" listing needs: one per market kind where the venue lists
+        one kind per call (``list_per_kind``), else a single call."""
+        if symbol is not None or not self.rules.list_per_kind:
+            return [{}]
+        kinds = sorted({m.kind for m in self.markets.values()})
+        return [{"type": kind} for kind in kinds] if len(kinds) > 1 else [{}]
+
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
-        return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
+        raw: list[dict] = []
+        for params in self._kind_params(symbol):
+            raw += await self._call("fetch_open_orders", symbol, None, None, params, retry=True)
+        return self._reports(raw)
 
     async def fetch_my_trades(self, symbol: str | None = None, since_ms: int | None = None) -> list[Fill]:
-        return [self.fill(t) for t in await self._call("fetch_my_trades", symbol, since_ms, None, {}, retry=True)]
+        raw: list[dict] = []
+        for params in self._kind_params(symbol):
+            raw += await self._call("fetch_my_trades", symbol, since_ms, None, params, retry=True)
+        return [self.fill(t) for t in raw]
 
     async def watch_orders(self) -> list[OrderReport]:
         return self._reports(await self._call("watch_orders"))

@@ -57,6 +57,8 @@ class VenueRules:
     # calls where ccxt does not turn clientOrderId into the venue's field: operation -> the field, "@id" (ours
     # goes where the venue's order id would) or "" (the venue cannot do it by our id)
     by_client_id: dict[str, str] = field(default_factory=dict)
+    list_per_kind: bool = False  # a call without a symbol lists one market kind only (Bybit's category, Gate's
+    #                              spot vs futures): the adapter asks once per kind this account trades
     market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
     # failures reported inside a 200 answer's ``results`` list that ccxt turns into one generic error
@@ -96,6 +98,7 @@ RULES: dict[str, VenueRules] = {
                        direction="bybit"),
         by_client_id={op: "orderLinkId" for op in ("cancel_order", "fetch_order", "fetch_open_order",
                                                    "fetch_closed_order")},
+        list_per_kind=True,
         market_buy_in_base=True,  # the unified account takes marketUnit=baseCoin (ccxt sends it)
         error_codes={"10016": ccxt.ExchangeNotAvailable, "110072": ccxt.DuplicateOrderId},
         testnet='environment = "demo" (api-demo.bybit.com, keys from the demo account) or "testnet" '
@@ -138,6 +141,7 @@ RULES: dict[str, VenueRules] = {
         "gate", ClientIdFormat("text", r"[A-Za-z0-9_.-]", 28, style="prefix", prefix="t-"),
         AMEND, "PATCH /spot/orders/{id} (spot), PUT /futures/{settle}/orders/{id}",
         by_client_id={"cancel_order": "@id", "fetch_order": "@id"},  # Gate takes t-... where the order id goes
+        list_per_kind=True,
         spot=KindRules(held_because="price-triggered orders are a separate book (/spot/price_orders) whose "
                                     "triggered order has a new id"),
         swap=KindRules(held_because="price-triggered orders are a separate book (/futures/usdt/price_orders)"),

@@ -51,7 +51,7 @@ async def test_open_orders_and_trades_parse_with_our_ids(make_venue, venue_id):
     foreign = [r for r in reports if r is not ours[0]]
     assert len(foreign) == 1
     _check(foreign[0], mod.PARSED_FOREIGN)
-    fills = await venue.fetch_my_trades(symbol)
+    fills = await venue.fetch_my_trades(getattr(mod, "TRADES_SYMBOL", symbol))
     assert len(fills) >= 1
     _check(fills[0], mod.PARSED_FILL)
     assert all(isinstance(f.price, D) and isinstance(f.amount, D) for f in fills)
@@ -93,3 +93,18 @@ async def test_venue_error_codes_map_to_our_kinds(make_venue, venue_id, what, op
         await calls[operation]()
     assert raised.value.kind is kind, (what, raised.value.kind, raised.value.message)
     assert recorder.last(route[0], route[1])  # it did reach the (recorded) venue
+
+
+@pytest.mark.parametrize("venue_id,calls", [("bybit", {"category": ["spot", "linear"]}),
+                                            ("gate", {"path": ["/api/v4/spot/open_orders",
+                                                               "/api/v4/futures/usdt/orders"]})])
+async def test_a_listing_without_symbol_asks_every_market_kind(make_venue, venue_id, calls):
+    """Bybit lists one category per call and Gate splits spot from futures: an account with both must ask
+    each, or the refresh never sees the orders on the other kind (found with these answers: perps missed)."""
+    venue, recorder, mod = await make_venue(venue_id)
+    await venue.fetch_open_orders()
+    listings = [s for s in recorder.sent if s.method == "GET"]
+    if "category" in calls:
+        assert [s.query["category"] for s in listings] == calls["category"]
+    else:
+        assert [s.path for s in listings] == calls["path"]

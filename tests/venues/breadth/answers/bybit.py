@@ -105,6 +105,12 @@ POSITION = {"positionIdx": 0, "riskId": 1, "riskLimitValue": "2000000", "symbol"
             "isReduceOnly": False, "mmrSysUpdatedTime": "", "leverageSysUpdatedTime": ""}
 
 
+def by_category(sent: Sent, linear: list) -> dict:
+    """Bybit lists one category per call: the linear rows here, none on spot."""
+    category = sent.query["category"]
+    return ok({"list": linear if category == "linear" else [], "nextPageCursor": "", "category": category})
+
+
 def routes():
     return {
         ("GET", "/v5/market/instruments-info"): instruments,
@@ -120,9 +126,8 @@ def routes():
         ("POST", "/v5/order/amend"): amended,
         ("POST", "/v5/order/cancel"): lambda s: ok({"orderId": s.params.get("orderId", ""),
                                                     "orderLinkId": s.params.get("orderLinkId", "")}),
-        ("GET", "/v5/order/realtime"): ok({"list": [OPEN_ORDER, FOREIGN_ORDER], "nextPageCursor": "",
-                                           "category": "linear"}),
-        ("GET", "/v5/execution/list"): ok({"list": [TRADE], "nextPageCursor": "", "category": "linear"}),
+        ("GET", "/v5/order/realtime"): lambda s: by_category(s, [OPEN_ORDER, FOREIGN_ORDER]),
+        ("GET", "/v5/execution/list"): lambda s: by_category(s, [TRADE]),
         ("GET", "/v5/account/wallet-balance"): ok({"list": [WALLET]}),
         ("GET", "/v5/position/list"): ok({"list": [POSITION], "nextPageCursor": "", "category": "linear"}),
     }
