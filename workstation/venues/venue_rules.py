@@ -157,6 +157,8 @@ RULES: dict[str, VenueRules] = {
         spot=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order)"),
         swap=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order), "
                                     "triggered on the mark price unless told otherwise"),
+        list_per_kind=True,  # spot and each futures productType are listed separately
+        error_codes={"40015": ccxt.ExchangeNotAvailable},  # "System is abnormal": a send may have gone through
         notes=("demo trading is a header (paptrading) in ccxt, not a separate URL: not offered here",)),
     "mexc": VenueRules(
         "mexc", ClientIdFormat("newClientOrderId", r"[A-Za-z0-9]", 32,
