@@ -165,6 +165,10 @@ RULES: dict[str, VenueRules] = {
                                note="format not documented: ours (18 alphanumerics) is sent as is"),
         CANCEL_REPLACE, "none: the Desk cancels and sends a new order",
         spot=KindRules(held_because="MEXC spot has no trigger orders through the API"),
+        # ccxt's table: -2011 (unknown order on cancel) is a BadRequest, 500 a rejection, bad keys a bad request
+        error_codes={"-2011": ccxt.OrderNotFound, "500": ccxt.ExchangeNotAvailable,
+                     "700001": ccxt.AuthenticationError, "700002": ccxt.AuthenticationError,
+                     "10072": ccxt.AuthenticationError},
         notes=("no testnet in ccxt for MEXC",)),
 }
 RULES["binancecoinm"] = RULES["binanceusdm"]
