@@ -102,6 +102,11 @@ class ReportParsing:
         status = STATUS.get(raw_status or "", OrderStatus.OPEN)
         if status is OrderStatus.OPEN and filled:
             status = OrderStatus.PARTIALLY_FILLED
+        amount = _d(raw.get("amount"))
+        if status is OrderStatus.FILLED and filled is not None and amount is not None and filled < amount:
+            # "closed" short of its amount is an order the venue ended with a remainder: Bybit's
+            # PartiallyFilledCanceled, which ccxt calls closed (ccxt #18685). Read as filled it never ends.
+            status = OrderStatus.CANCELED
         venue_id = None if raw.get("id") is None else str(raw["id"])
         info = raw.get("info") if isinstance(raw.get("info"), dict) else {}
         client_id = (client_id or (self._venue_ids.get(venue_id) if venue_id else None)
@@ -112,7 +117,7 @@ class ReportParsing:
             venue=self.name, symbol=raw.get("symbol") or "", venue_order_id=venue_id, client_order_id=client_id,
             side=Side(side) if side in ("buy", "sell") else None,
             type=TYPES.get(str(raw.get("type") or "").lower()),
-            status=status, amount=_d(raw.get("amount")), filled=filled, price=_d(raw.get("price")),
+            status=status, amount=amount, filled=filled, price=_d(raw.get("price")),
             trigger_price=_d(raw.get("triggerPrice")), average=_d(raw.get("average")),
             timestamp_ms=raw.get("timestamp"), raw_status=raw_status,
         )

@@ -186,7 +186,15 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         return self._book(symbol, await self._call("fetch_order_book", symbol, depth, retry=True))
 
     async def watch_book(self, symbol: str, depth: int = 25) -> Book:
-        return self._book(symbol, await self._call("watch_order_book", symbol, depth))
+        """The streamed book, ``depth`` levels a side. A venue that streams fixed depths only (Bybit: 1, 50, 200,
+        1000) is asked for the next one up and the book is cut to ``depth``: asking for 25 there is refused, and
+        the book would fall back to polling for good."""
+        allowed = self.rules.watch_depths
+        asked = min((d for d in allowed if d >= depth), default=max(allowed)) if allowed else depth
+        book = self._book(symbol, await self._call("watch_order_book", symbol, asked))
+        if asked == depth:
+            return book
+        return Book(book.symbol, book.bids[:depth], book.asks[:depth], book.timestamp_ms, book.venue)
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Decimal | None]:
         raw = await self._call("fetch_ticker", symbol, retry=True)

@@ -59,6 +59,7 @@ class VenueRules:
     by_client_id: dict[str, str] = field(default_factory=dict)
     list_per_kind: bool = False  # a call without a symbol lists one market kind only (Bybit's category, Gate's
     #                              spot vs futures): the adapter asks once per kind this account trades
+    watch_depths: tuple[int, ...] = ()  # the only depths watch_order_book accepts (ccxt refuses others)
     market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
     # failures reported inside a 200 answer's ``results`` list that ccxt turns into one generic error
@@ -98,7 +99,7 @@ RULES: dict[str, VenueRules] = {
                        direction="bybit"),
         by_client_id={op: "orderLinkId" for op in ("cancel_order", "fetch_order", "fetch_open_order",
                                                    "fetch_closed_order")},
-        list_per_kind=True,
+        list_per_kind=True, watch_depths=(1, 50, 200, 1000),
         market_buy_in_base=True,  # the unified account takes marketUnit=baseCoin (ccxt sends it)
         error_codes={"10016": ccxt.ExchangeNotAvailable, "110072": ccxt.DuplicateOrderId},
         testnet='environment = "demo" (api-demo.bybit.com, keys from the demo account) or "testnet" '
