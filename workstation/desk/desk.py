@@ -455,6 +455,8 @@ class Desk:
             sends_last_s=self.gate.sends_last_s(spec.venue, now) if sending else None,
             flattening=flattening,
             venue_leverage=getattr(info, "leverage", None),
+            contract_sizes={s: m.contract_size for (v, s), m in self.markets.items()
+                            if v == spec.venue and m.contract_size != 1},
         )
 
     def daily_pnl(self, venue: str, marks: dict[str, Decimal] | None = None) -> Decimal:

@@ -155,7 +155,10 @@ class ReportParsing:
 
     @staticmethod
     def positions(raw: list[dict]) -> dict[str, VenuePositionInfo]:
-        """Open positions by symbol. Size in base units (contracts x contract size), short < 0.
+        """Open positions by symbol. Size in contracts, short < 0: the unit of the orders and fills that make the
+        Desk's own position (ccxt's trade amounts on a contract market are contracts). In base units, an OKX
+        position (0.01 BTC a contract) read 100 times smaller than the fills here: a drift on every refresh,
+        and a flatten order 100 times too small.
 
         Binance's v3 positionRisk no longer reports leverage (v2 did): leverage stays None there unless
         the position carries it; the risk gate then uses its own leverage limit."""
@@ -164,7 +167,7 @@ class ReportParsing:
             contracts = _d(p.get("contracts")) or ZERO
             if not contracts:
                 continue
-            size = contracts * (_d(p.get("contractSize")) or Decimal(1))
+            size = contracts
             if p.get("side") == "short":
                 size = -abs(size)
             out[p["symbol"]] = VenuePositionInfo(

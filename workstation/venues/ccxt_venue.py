@@ -294,23 +294,23 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
                     timestamp_ms=min(f.timestamp_ms for f in fills), raw_status="from_trades")
         return None
 
-    def _kind_params(self, symbol: str | None) -> list[dict[str, Any]]:
+    def _kind_params(self, operation: str, symbol: str | None) -> list[dict[str, Any]]:
         """One params dict per call a "without symbol" listing needs: one per market kind where the venue lists
         one kind per call (``list_per_kind``), else a single call."""
-        if symbol is not None or not self.rules.list_per_kind:
+        if symbol is not None or operation not in self.rules.list_per_kind:
             return [{}]
         kinds = sorted({m.kind for m in self.markets.values()})
         return [{"type": kind} for kind in kinds] if len(kinds) > 1 else [{}]
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         raw: list[dict] = []
-        for params in self._kind_params(symbol):
+        for params in self._kind_params("fetch_open_orders", symbol):
             raw += await self._call("fetch_open_orders", symbol, None, None, params, retry=True)
         return self._reports(raw)
 
     async def fetch_my_trades(self, symbol: str | None = None, since_ms: int | None = None) -> list[Fill]:
         raw: list[dict] = []
-        for params in self._kind_params(symbol):
+        for params in self._kind_params("fetch_my_trades", symbol):
             raw += await self._call("fetch_my_trades", symbol, since_ms, None, params, retry=True)
         return [self.fill(t) for t in raw]
 

@@ -57,8 +57,9 @@ class VenueRules:
     # calls where ccxt does not turn clientOrderId into the venue's field: operation -> the field, "@id" (ours
     # goes where the venue's order id would) or "" (the venue cannot do it by our id)
     by_client_id: dict[str, str] = field(default_factory=dict)
-    list_per_kind: bool = False  # a call without a symbol lists one market kind only (Bybit's category, Gate's
-    #                              spot vs futures): the adapter asks once per kind this account trades
+    # calls that, without a symbol, list one market kind only (Bybit's category, Gate's spot vs futures, OKX's
+    # fills-history instType): the adapter asks once per kind this account trades
+    list_per_kind: frozenset[str] = frozenset()
     watch_depths: tuple[int, ...] = ()  # the only depths watch_order_book accepts (ccxt refuses others)
     market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
@@ -72,6 +73,7 @@ class VenueRules:
         return self.spot if kind == "spot" else self.swap
 
 
+_BOTH_LISTS = frozenset({"fetch_open_orders", "fetch_my_trades"})
 _BINANCE_ID = ClientIdFormat("newClientOrderId", r"[.A-Z:/a-z0-9_-]", 36)
 _ALGO_BOOK = ("conditional orders go to a separate algo-order book, and the order a trigger creates carries a new "
               "id and none of ours: the refresh could not follow it")
@@ -99,7 +101,7 @@ RULES: dict[str, VenueRules] = {
                        direction="bybit"),
         by_client_id={op: "orderLinkId" for op in ("cancel_order", "fetch_order", "fetch_open_order",
                                                    "fetch_closed_order")},
-        list_per_kind=True, watch_depths=(1, 50, 200, 1000),
+        list_per_kind=_BOTH_LISTS, watch_depths=(1, 50, 200, 1000),
         market_buy_in_base=True,  # the unified account takes marketUnit=baseCoin (ccxt sends it)
         error_codes={"10016": ccxt.ExchangeNotAvailable, "110072": ccxt.DuplicateOrderId},
         testnet='environment = "demo" (api-demo.bybit.com, keys from the demo account) or "testnet" '
@@ -111,6 +113,7 @@ RULES: dict[str, VenueRules] = {
         swap=KindRules(held_because="trigger orders go to OKX's algo book (/trade/order-algo, algoClOrdId), and "
                                     "the order a trigger creates has a new ordId: the refresh could not follow it"),
         error_codes={"51016": ccxt.DuplicateOrderId},
+        list_per_kind=frozenset({"fetch_my_trades"}),  # orders-pending lists every instType; fills-history one
         testnet='environment = "testnet" (demo trading: the x-simulated-trading header, keys from OKX demo '
                 'trading, with their passphrase)'),
     "kraken": VenueRules(
@@ -142,7 +145,7 @@ RULES: dict[str, VenueRules] = {
         "gate", ClientIdFormat("text", r"[A-Za-z0-9_.-]", 28, style="prefix", prefix="t-"),
         AMEND, "PATCH /spot/orders/{id} (spot), PUT /futures/{settle}/orders/{id}",
         by_client_id={"cancel_order": "@id", "fetch_order": "@id"},  # Gate takes t-... where the order id goes
-        list_per_kind=True,
+        list_per_kind=_BOTH_LISTS,
         spot=KindRules(held_because="price-triggered orders are a separate book (/spot/price_orders) whose "
                                     "triggered order has a new id"),
         swap=KindRules(held_because="price-triggered orders are a separate book (/futures/usdt/price_orders)"),
@@ -158,7 +161,7 @@ RULES: dict[str, VenueRules] = {
         spot=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order)"),
         swap=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order), "
                                     "triggered on the mark price unless told otherwise"),
-        list_per_kind=True,  # spot and each futures productType are listed separately
+        list_per_kind=_BOTH_LISTS,  # spot and each futures productType are listed separately
         error_codes={"40015": ccxt.ExchangeNotAvailable},  # "System is abnormal": a send may have gone through
         notes=("demo trading is a header (paptrading) in ccxt, not a separate URL: not offered here",)),
     "mexc": VenueRules(

@@ -137,7 +137,8 @@ PARSED_FILL = {"trade_id": "1232893232", "client_order_id": "ws0b1e2c3d00000007"
                "amount": "0.005", "fee": "0.00001", "fee_currency": "BTC", "liquidity": "maker", "symbol": SPOT}
 TRADES_SYMBOL = SPOT
 PARSED_BALANCE = {"USDT": ("10000", "387.35"), "BTC": ("0.5", "0.1")}
-PARSED_POSITION = {PERP: {"size": "0.005", "entry_price": "24990", "leverage": "10", "liquidation_price": "22620.5"}}
+PARSED_POSITION = {PERP: {"size": "50",  # contracts
+                           "entry_price": "24990", "leverage": "10", "liquidation_price": "22620.5"}}
 
 ERRORS = [
     ("balance not enough", "create_order", ("POST", "/api/v4/spot/orders"),

@@ -161,7 +161,8 @@ PARSED_FOREIGN = {"client_order_id": None, "status": "open", "side": "sell", "am
 PARSED_FILL = {"trade_id": "94012", "client_order_id": "ws0b1e2c3d00000007", "price": "24990", "amount": "0.5",
                "fee": "0.0025", "liquidity": "maker", "symbol": PERP}
 PARSED_BALANCE = {"USDT": ("10000.05", "387.45"), "BTC": ("0.5", "0.1")}  # used = eq - availEq
-PARSED_POSITION = {PERP: {"size": "0.005", "entry_price": "24990", "leverage": "10", "liquidation_price": "22620.5"}}
+PARSED_POSITION = {PERP: {"size": "0.5",  # contracts
+                           "entry_price": "24990", "leverage": "10", "liquidation_price": "22620.5"}}
 
 ERRORS = [
     ("insufficient balance (a batch's sCode)", "create_order", ("POST", "/api/v5/trade/batch-orders"),
