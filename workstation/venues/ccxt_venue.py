@@ -237,7 +237,12 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
-        raw = await self._call("cancel_all_orders", symbol)
+        try:
+            raw = await self._call("cancel_all_orders", symbol)
+        except VenueError as err:
+            if err.kind is ErrorKind.NOT_FOUND:
+                return []  # Binance answers "Unknown order sent." (-2011) when nothing is open: nothing to cancel
+            raise
         return self._reports(raw if isinstance(raw, list) else [])
 
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
