@@ -61,10 +61,21 @@ class FakeBybit(FakeServer):
         super().__init__(hang_seconds)
         self.keys = keys or {API_KEY: (SECRET, "demo")}  # api key -> (secret, environment)
         self.engine = Engine(list(MARKETS), balances or {"USDT": "10000", "BTC": "1"})
+        self.fees = (Decimal("0.0006"), Decimal("0.0001"))  # (taker, maker) this account pays: a VIP tier
+        self.maintenance: list[dict] = []  # {"state": "scheduled" | "ongoing" | "completed", "begin": ms, "end": ms}
         self.routes = {
             ("GET", "/v5/market/instruments-info"): ("public", self.instruments),
             ("GET", "/v5/market/orderbook"): ("public", self.orderbook),
             ("GET", "/v5/market/tickers"): ("public", self.tickers),
+            ("GET", "/v5/system/status"): ("public", lambda r: ok({"list": [dict(
+                {"id": f"m{i}", "title": "System maintenance", "href": "https://announcements.bybit.com/",
+                 "serviceTypes": [1, 2], "product": [1, 4], "uidSuffix": [], "maintainType": 1, "env": 1},
+                **{k: str(v) if k in ("begin", "end") else v for k, v in w.items()})
+                for i, w in enumerate(self.maintenance)]})),
+            ("GET", "/v5/account/fee-rate"): ("private", lambda r: ok({"list": [
+                {"symbol": m.id, "takerFeeRate": s(self.fees[0]), "makerFeeRate": s(self.fees[1])}
+                for m in MARKETS if _category(m) == r.query.get("category", "spot")
+                and r.query.get("symbol") in (None, m.id)]})),
             ("GET", "/v5/market/time"): ("public", lambda r: ok({"timeSecond": str(now_ms() // 1000),
                                                                   "timeNano": str(now_ms() * 10**6)})),
             ("GET", "/v5/asset/coin/query-info"): ("private", self.coins),

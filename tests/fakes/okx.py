@@ -58,10 +58,20 @@ class FakeOkx(FakeServer):
         super().__init__(hang_seconds)
         self.keys = keys or {API_KEY: (SECRET, PASSPHRASE, "demo")}  # key -> (secret, passphrase, environment)
         self.engine = Engine(list(MARKETS), balances or {"USDT": "10000", "BTC": "1"}, id_prefix="6589")
+        self.fees = (Decimal("0.0009"), Decimal("0.0006"))  # (taker, maker) this account pays (charged: negative)
+        self.maintenance: list[dict] = []  # {"state": "scheduled" | "ongoing" | ..., "begin": ms, "end": ms}
         self.routes = {
             ("GET", "/api/v5/public/instruments"): ("public", self.instruments),
             ("GET", "/api/v5/market/books"): ("public", self.books),
             ("GET", "/api/v5/market/ticker"): ("public", self.ticker),
+            ("GET", "/api/v5/system/status"): ("public", lambda r: ok([dict(
+                {"title": "Spot system upgrade", "href": "https://www.okx.com/help/", "preOpenBegin": "",
+                 "scheDesc": "", "serviceType": "0", "maintType": "1", "env": "1", "system": "unified"},
+                **{k: str(v) if k in ("begin", "end") else v for k, v in w.items()}) for w in self.maintenance])),
+            ("GET", "/api/v5/account/trade-fee"): ("private", lambda r: ok([
+                {"category": "1", "delivery": "", "exercise": "", "instType": r.query.get("instType", "SPOT"),
+                 "level": "Lv1", "maker": s(-self.fees[1]), "makerU": "", "taker": s(-self.fees[0]), "takerU": "",
+                 "ts": str(now_ms())}])),
             ("GET", "/api/v5/public/time"): ("public", lambda r: ok([{"ts": str(now_ms())}])),
             ("GET", "/api/v5/asset/currencies"): ("private", lambda r: ok([
                 {"ccy": c, "chain": f"{c}-{c}", "canDep": True, "canWd": True, "canInternal": True, "name": c,

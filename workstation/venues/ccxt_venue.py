@@ -334,6 +334,25 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
             return {}
         return self.positions(await self._call("fetch_positions", None, retry=True))
 
+    async def fetch_fees(self, symbols: list[str]) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+        """The maker and taker fee this account pays, by symbol, where the venue says (one call for all where it
+        can, one per symbol where it can only do that); {} where it cannot: the market's published fees stand."""
+        if self.has("fetchTradingFees") and not (self.rules.shared_ids and self.has("fetchTradingFee")):
+            raw = await self._call("fetch_trading_fees", retry=True)
+        elif self.has("fetchTradingFee"):
+            raw = {s: await self._call("fetch_trading_fee", s, retry=True) for s in symbols}
+        else:
+            return {}
+        return {s: (_d(f.get("maker")), _d(f.get("taker"))) for s, f in (raw or {}).items()
+                if isinstance(f, dict) and s in symbols}
+
+    async def fetch_status(self) -> dict[str, Any]:
+        """The venue's own word on its state: ok | maintenance | unknown, with an ETA where it gives one."""
+        if not self.has("fetchStatus") or self._trigger_only():
+            return {"status": "unknown", "eta_ms": None, "url": None}
+        raw = await self._call("fetch_status", retry=True) or {}
+        return {"status": raw.get("status") or "unknown", "eta_ms": raw.get("eta"), "url": raw.get("url")}
+
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         await self._call("set_leverage", int(leverage), symbol)
 

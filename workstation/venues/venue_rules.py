@@ -61,6 +61,8 @@ class VenueRules:
     # fills-history instType): the adapter asks once per kind this account trades
     list_per_kind: frozenset[str] = frozenset()
     watch_depths: tuple[int, ...] = ()  # the only depths watch_order_book accepts (ccxt refuses others)
+    shared_ids: bool = False  # spot and perpetual share one market id: ccxt may file an answer under the
+    #                           wrong one (Bybit's fee rates), so ask per symbol
     market_buy_in_base: bool = False  # ccxt's marketBuyRequiresPrice does not hold (a market buy is sized in base)
     error_codes: dict[str, type] = field(default_factory=dict)  # venue code -> ccxt class, over ccxt's table
     # failures reported inside a 200 answer's ``results`` list that ccxt turns into one generic error
@@ -101,7 +103,7 @@ RULES: dict[str, VenueRules] = {
                        direction="bybit"),
         by_client_id={op: "orderLinkId" for op in ("cancel_order", "fetch_order", "fetch_open_order",
                                                    "fetch_closed_order")},
-        list_per_kind=_BOTH_LISTS, watch_depths=(1, 50, 200, 1000),
+        list_per_kind=_BOTH_LISTS, watch_depths=(1, 50, 200, 1000), shared_ids=True,
         market_buy_in_base=True,  # the unified account takes marketUnit=baseCoin (ccxt sends it)
         error_codes={"10016": ccxt.ExchangeNotAvailable, "110072": ccxt.DuplicateOrderId},
         testnet='environment = "demo" (api-demo.bybit.com, keys from the demo account) or "testnet" '
@@ -145,7 +147,7 @@ RULES: dict[str, VenueRules] = {
         "gate", ClientIdFormat("text", r"[A-Za-z0-9_.-]", 28, style="prefix", prefix="t-"),
         AMEND, "PATCH /spot/orders/{id} (spot), PUT /futures/{settle}/orders/{id}",
         by_client_id={"cancel_order": "@id", "fetch_order": "@id"},  # Gate takes t-... where the order id goes
-        list_per_kind=_BOTH_LISTS,
+        list_per_kind=_BOTH_LISTS, shared_ids=True,
         spot=KindRules(held_because="price-triggered orders are a separate book (/spot/price_orders) whose "
                                     "triggered order has a new id"),
         swap=KindRules(held_because="price-triggered orders are a separate book (/futures/usdt/price_orders)"),
@@ -161,7 +163,7 @@ RULES: dict[str, VenueRules] = {
         spot=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order)"),
         swap=KindRules(held_because="trigger orders are plan orders in a separate book (place-plan-order), "
                                     "triggered on the mark price unless told otherwise"),
-        list_per_kind=_BOTH_LISTS,  # spot and each futures productType are listed separately
+        list_per_kind=_BOTH_LISTS, shared_ids=True,  # spot and each futures productType are listed separately
         error_codes={"40015": ccxt.ExchangeNotAvailable},  # "System is abnormal": a send may have gone through
         notes=("demo trading is a header (paptrading) in ccxt, not a separate URL: not offered here",)),
     "mexc": VenueRules(
