@@ -25,6 +25,7 @@ from ..domain.orders import InvalidSpec, OrderSpec, OrderStatus, OrderType, Orig
 from ..domain.reports import Balance
 from .proposals import Proposal, expected_cost, impact, new_proposal_id, take_snapshot
 from .schema import ArgumentsError, FieldError, parse_arguments, validate
+from .venue_tools import TOOLS as VENUE_TOOLS
 from .view import CopilotView, ViewError
 
 # -- schema building blocks -------------------------------------------------------------------
@@ -120,6 +121,10 @@ SCHEMAS: dict[str, tuple[str, str, dict[str, Any]]] = {
                              "price": _dec("new limit price", "3000.50"), "rationale": _RATIONALE},
                             ["client_order_id", "rationale"])),
 }
+
+# Tools kept in their own modules register here, once: schema into the catalogue, handler into the dispatch.
+EXTRA_HANDLERS = {name: handler for name, (_, handler) in VENUE_TOOLS.items()}
+SCHEMAS.update({name: schema for name, (schema, _) in VENUE_TOOLS.items()})
 
 READ_TOOLS = tuple(n for n, (k, _, _) in SCHEMAS.items() if k == "read")
 ACT_TOOLS = tuple(n for n, (k, _, _) in SCHEMAS.items() if k == "act")
@@ -222,7 +227,8 @@ class ToolSession:
         args, errors = validate(name, schema, args)
         if errors:
             return ToolResult(name, False, errors=errors)
-        handler: Handler = getattr(self, "_t_" + name)
+        extra = EXTRA_HANDLERS.get(name)
+        handler: Handler = (lambda a: extra(self, a)) if extra is not None else getattr(self, "_t_" + name)
         try:
             return await handler(args)
         except ViewError as exc:

@@ -10,6 +10,8 @@ status) happen in ``refresh()``, never while a screen draws.
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,6 +31,9 @@ class DepthBand:
     ask_amount: Decimal
     bid_notional: Decimal  # quote
     ask_notional: Decimal
+    # the stored book reaches past the band's edge: the figure is the band's depth, not a lower bound of it
+    bid_complete: bool = True
+    ask_complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +72,14 @@ class VenueProfile:
         """Plain values for the copilot's read tool and exports (Decimal stays Decimal)."""
         out = {k: getattr(self, k) for k in self.__slots__ if k != "depth"}
         out["depth"] = [{"bps": b.bps, "bid_amount": b.bid_amount, "ask_amount": b.ask_amount,
-                         "bid_notional": b.bid_notional, "ask_notional": b.ask_notional} for b in self.depth]
+                         "bid_notional": b.bid_notional, "ask_notional": b.ask_notional,
+                         "at_least": not (b.bid_complete and b.ask_complete)} for b in self.depth]
         return out
 
 
 def depth_bands(book: Book | None, contract_size: Decimal = Decimal(1), bands=BANDS) -> tuple[DepthBand, ...]:
-    """Size resting within ``bps`` of the mid on each side (inclusive), for each band."""
+    """Size resting within ``bps`` of the mid on each side (inclusive), for each band. Where the stored book
+    (the Desk keeps ``book_depth`` levels) ends inside a band, the band is marked incomplete: a lower bound."""
     mid = book.mid if book is not None else None
     if mid is None:
         return ()
@@ -82,7 +89,8 @@ def depth_bands(book: Book | None, contract_size: Decimal = Decimal(1), bands=BA
         bids = [(p, a * contract_size) for p, a in book.bids if p >= low]
         asks = [(p, a * contract_size) for p, a in book.asks if p <= high]
         out.append(DepthBand(bps, sum((a for _, a in bids), ZERO), sum((a for _, a in asks), ZERO),
-                             sum((p * a for p, a in bids), ZERO), sum((p * a for p, a in asks), ZERO)))
+                             sum((p * a for p, a in bids), ZERO), sum((p * a for p, a in asks), ZERO),
+                             bool(book.bids) and book.bids[-1][0] < low, bool(book.asks) and book.asks[-1][0] > high))
     return tuple(out)
 
 
@@ -93,12 +101,32 @@ class _VenueFacts:
     error: str | None = None
 
 
+_SHARED: "weakref.WeakKeyDictionary[Any, Profiles]" = weakref.WeakKeyDictionary()
+
+
 class Profiles:
-    """Profiles over a Desk. ``refresh()`` asks the venues (fees, status); ``profile()`` reads snapshots."""
+    """Profiles over a Desk. ``refresh()`` asks the venues (fees, status); ``profile()`` reads snapshots.
+
+    ``Profiles.of(desk)`` is the one instance the screens and the copilot share, so what one asked the venues
+    the others see."""
 
     def __init__(self, desk: Any):
         self.desk = desk
         self._facts: dict[str, _VenueFacts] = {}
+        self.refreshed_at: float | None = None  # monotonic
+
+    @classmethod
+    def of(cls, desk: Any) -> "Profiles":
+        shared = _SHARED.get(desk)
+        if shared is None:
+            shared = _SHARED[desk] = cls(desk)
+        return shared
+
+    async def fresh(self, max_age_s: float = 300.0) -> "Profiles":
+        """Ask the venues again if the last answers are older than ``max_age_s`` (or were never asked)."""
+        if self.refreshed_at is None or time.monotonic() - self.refreshed_at > max_age_s:
+            await self.refresh()
+        return self
 
     async def refresh(self, venues: list[str] | None = None) -> dict[str, str | None]:
         """Ask each venue what this account pays and how the venue is; a failure is kept per venue, never raised.
@@ -116,6 +144,7 @@ class Profiles:
                 facts.error = getattr(exc, "message", None) or str(exc)
                 log.info("profiles: %s: %s", name, facts.error)
             out[name] = facts.error
+        self.refreshed_at = time.monotonic()
         return out
 
     def profile(self, venue: str, symbol: str) -> VenueProfile:
