@@ -55,6 +55,11 @@ class VenueConfig:
     symbols: tuple[str, ...] = ()
     rest_url: str | None = None
     ws_url: str | None = None
+    # separate websocket bases where a proxy serves them apart (each defaults to ws_url): market streams, the
+    # private (user) streams, and the WebSocket API (Binance's user stream subscribes through it)
+    ws_public_url: str | None = None
+    ws_private_url: str | None = None
+    ws_api_url: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     confirm_live: bool = False
 
@@ -210,7 +215,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     for name, raw in r.table(data.get("venues", {}), "[venues]").items():
         prefix = f"venues.{name}."
         v = r.table(raw, f"[venues.{name}]")
-        r.only(v, {"exchange", "environment", "account", "symbols", "rest_url", "ws_url", "options", "confirm_live"}, prefix)
+        r.only(v, {"exchange", "environment", "account", "symbols", "rest_url", "ws_url", "ws_public_url", "ws_private_url",
+                   "ws_api_url", "options", "confirm_live"}, prefix)
         if "exchange" not in v:
             raise ConfigError(f"{r.where}: {prefix}exchange: missing; expected a ccxt exchange id such as \"binance\"")
         if "environment" not in v:
@@ -222,6 +228,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
             symbols=r.strings(v.get("symbols", []), prefix + "symbols") if "symbols" in v else (),
             rest_url=r.string(v["rest_url"], prefix + "rest_url") if "rest_url" in v else None,
             ws_url=r.string(v["ws_url"], prefix + "ws_url") if "ws_url" in v else None,
+            **{k: r.string(v[k], prefix + k) for k in ("ws_public_url", "ws_private_url", "ws_api_url") if k in v},
             options=r.table(v.get("options", {}), prefix + "options"),
             confirm_live=r.boolean(v.get("confirm_live", False), prefix + "confirm_live")))
         r.only(venues[-1].options, set(venues[-1].options) - set(SECRET_KEYS), prefix + "options.")

@@ -27,6 +27,7 @@ from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
 from ..venues.errors import ErrorKind, VenueError
+from . import stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
 from .control import ControlError, Controls
@@ -37,6 +38,7 @@ from .journal import Journal
 from .markouts import MarkoutRecorder
 from .oms import DayFold, Ledger
 from .reconcile import Reconciler
+from .refresh_plan import RefreshPlanner
 from .risk import RiskContext, RiskGate, RiskLimits, TradingState
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
@@ -56,6 +58,8 @@ class VenueState:
     reconcile_ok: bool | None
     differences: int
     streams_ok: bool
+    refresh: str = ""  # the refresh cadence the rate budget allows (desk/refresh_plan.py)
+    streams: str = ""  # "live", or which stream is down and what stands in for it (desk/stream_health.py)
 
 
 @dataclass
@@ -168,6 +172,7 @@ class Desk:
 
     async def start(self) -> None:
         """Connect, then keep books, orders and fills live until stop()."""
+        stream_health.quiet_orphaned_ccxt_errors()
         for venue in self.venues.values():
             starter = getattr(venue.exchange, "start", None)
             if starter is not None:
@@ -182,6 +187,7 @@ class Desk:
                 self._spawn(self._order_stream(name))
         self._spawn(self._refresh_loop())
         self._spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self._spawn(stream_health.check_at_start(self))  # says once, clearly, which stream is down
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -225,6 +231,8 @@ class Desk:
                     await asyncio.sleep(self._poll_interval(venue, 1.0))
                     book = await venue.fetch_book(symbol, self.settings.book_depth)
                 await self._store_book(venue_name, book)
+                if streaming:
+                    stream_health.ok(self, venue_name, "book")
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -232,6 +240,8 @@ class Desk:
                 failures += 1
                 log.info("book %s %s: %s; falling back to a snapshot", venue_name, symbol, exc)
                 kind = getattr(exc, "kind", None)
+                if streaming:
+                    stream_health.failed(self, venue_name, "book", exc)
                 if streaming and not watched_once and (failures >= 5 or kind in (ErrorKind.PARAMETER,
                                                                                  ErrorKind.PERMANENT)):
                     log.warning("book %s %s: the stream does not work (%s); polling by REST", venue_name, symbol, exc)
@@ -267,11 +277,13 @@ class Desk:
             try:
                 await step()
                 self.streams_ok[venue_name] = True
+                stream_health.ok(self, venue_name, what)
                 failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - streams drop; refresh() backs them up
                 self.streams_ok[venue_name] = False
+                stream_health.failed(self, venue_name, what, exc)
                 if getattr(exc, "kind", None) is ErrorKind.AUTH or self._check_auth(venue_name):
                     self._check_auth(venue_name)
                     log.info("%s stream %s stopped: keys refused", what, venue_name)
@@ -303,9 +315,8 @@ class Desk:
 
     async def _refresh_loop(self) -> None:
         while True:
-            # slow down when a rate budget runs low (after a 429 it counts as spent), rather than earn a ban
-            interval = max((self._poll_interval(v, self.settings.refresh_interval_s) for v in self.venues.values()),
-                           default=self.settings.refresh_interval_s)
+            # the rate budget sets the cadence: the weight of a refresh, and slower when the budget runs low
+            interval = RefreshPlanner.of(self).interval()
             await asyncio.sleep(interval)
             try:
                 await self.refresh()
@@ -372,7 +383,8 @@ class Desk:
             rec = self.reconcile_state.get(name, {})
             out.append(VenueState(name, venue.environment, venue.connected, venue.last_error, remaining, capacity,
                                   rec.get("at_ms"), rec.get("ok"), rec.get("differences", 0),
-                                  self.streams_ok.get(name, True)))
+                                  self.streams_ok.get(name, True), RefreshPlanner.of(self).plan(name).note,
+                                  stream_health.summary(self, name)))
         return out
 
     # -- reconciliation: what the status bar and the reconciliation screen show, and the trader's verbs ------

@@ -39,6 +39,7 @@ from ..domain.reports import OrderReport
 from ..venues.errors import ErrorKind, VenueError
 from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
+from .refresh_plan import RefreshPlanner
 
 if TYPE_CHECKING:
     from .desk import Desk
@@ -243,7 +244,8 @@ class Reconciler:
             # Trades last: every fill behind the snapshot's filled amounts is in this answer.
             fetched: list[Fill] = []
             if self._symbol_required(venue_name, "fetchMyTrades"):
-                for symbol in sorted({*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}):
+                wanted = {*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}
+                for symbol in RefreshPlanner.of(desk).trade_symbols(venue_name, wanted):  # the budget's choice
                     since = self._cursor(venue_name, symbol)
                     got = await venue.fetch_my_trades(symbol, None if since is None else since - FILL_OVERLAP_MS)
                     calls += 1

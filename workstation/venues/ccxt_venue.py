@@ -8,6 +8,7 @@ nobody sees a ccxt dict.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -38,6 +39,9 @@ PUBLIC_OPERATIONS = frozenset({"load_markets", "fetch_order_book", "watch_order_
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
+
+
+_METERED: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("metered", default=None)
 
 
 def _d(value: Any) -> Decimal | None:
@@ -71,7 +75,11 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
         self.rate_limited_count = 0
+        # what each call costs in ccxt's rate-limit units, as measured on its last run: (operation, with a
+        # symbol) -> cost. The refresh planner prices a refresh with it (desk/refresh_plan.py).
+        self.call_costs: dict[tuple[str, bool], float] = {}
         self._secure_exchange()
+        self._meter_requests()
 
     def _secure_exchange(self) -> None:
         """Keys never reach a log; calls ccxt guards with a warning are acknowledged once, here."""
@@ -91,6 +99,26 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
             # the reconciler makes one such call per refresh instead of one per symbol.
             options["fetchOpenOrders"]["warnWithoutSymbol"] = False
 
+    def _meter_requests(self) -> None:
+        """Every HTTP request spends its ccxt cost (the weight ccxt's own limiter charges) from the budget."""
+        ex = self.exchange
+        fetch2, cost_of = getattr(ex, "fetch2", None), getattr(ex, "calculate_rate_limiter_cost", None)
+        if fetch2 is None or cost_of is None:
+            return
+
+        async def metered_fetch2(path, api="public", method="GET", params=None, config=None, *rest, **kw):
+            try:
+                cost = float(cost_of(api, method, path, params or {}, config or {}) or 1)
+            except Exception:  # noqa: BLE001 - an odd config must not stop the request
+                cost = 1.0
+            self.budget.spend(cost)
+            metered = _METERED.get()
+            if metered is not None:
+                metered.append(cost)
+            return await fetch2(path, api, method, params or {}, config or {}, *rest, **kw)
+
+        ex.fetch2 = metered_fetch2
+
     # -- calls -----------------------------------------------------------------------------
     async def _call(self, operation: str, *args: Any, retry: bool = False, **kwargs: Any) -> Any:
         """One ccxt call, classified once. Reads (``retry``) are retried on transient errors and 429s with
@@ -108,7 +136,10 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
             wait = self._cooldown_until - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self.budget.spend()
+            metered: list[float] | None = [] if hasattr(self.exchange, "fetch2") else None
+            _METERED.set(metered)  # per task: concurrent calls each count their own requests
+            if metered is None:
+                self.budget.spend()  # the paper exchange: one unit a call
             try:
                 result = await getattr(self.exchange, operation)(*args, **kwargs)
             except asyncio.CancelledError:
@@ -130,6 +161,8 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
                     continue
                 # "from None": the original's text (a signed URL) must not come back through a traceback
                 raise err from None
+            if metered:
+                self.call_costs[(operation, bool(args and isinstance(args[0], str)))] = sum(metered)
             self.connected = True
             self.last_error = None if self.auth_error is None else self.auth_error.message  # refused keys stay shown
             self.last_ok_ms = int(time.time() * 1000)
