@@ -20,7 +20,7 @@ import json
 from decimal import Decimal
 
 from .fake_server import FakeServer, HttpError, Request, WsConn
-from .venue_engine import ZERO, Engine, Market, Order, Reject, Trade, dec, now_ms
+from .venue_engine import ZERO, Engine, EngineControls, Market, Order, Reject, Trade, dec, now_ms
 
 API_KEY, SECRET = "BYBITDEMOKEY0001", "BYBITDEMOSECRET000000000000000"
 MARKETS = (
@@ -53,7 +53,7 @@ def _category(m: Market) -> str:
     return "spot" if m.kind == "spot" else "linear"
 
 
-class FakeBybit(FakeServer):
+class FakeBybit(EngineControls, FakeServer):
     name = "fake bybit"
 
     def __init__(self, keys: dict[str, tuple[str, str]] | None = None, balances: dict[str, str] | None = None,
@@ -93,33 +93,7 @@ class FakeBybit(FakeServer):
             ("POST", "/v5/position/set-leverage"): ("private", lambda r: ok({})),
         }
 
-    # -- test controls ------------------------------------------------------------------------------
-    def set_book(self, symbol: str, bids, asks) -> None:
-        self.engine.books[symbol].replace(bids, asks)
-
-    def set_mark_price(self, symbol: str, price) -> None:
-        self.engine.marks[symbol] = dec(price)
-
-    def order(self, ref: str) -> Order:
-        found = self.engine.find(ref)
-        if found is None:
-            raise KeyError(f"no order {ref!r} at the fake Bybit")
-        return found
-
-    def orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.engine.orders.values() if symbol is None or o.market.symbol == symbol]
-
-    def position(self, symbol: str):
-        return self.engine.positions[symbol]
-
-    def balance(self, coin: str) -> Decimal:
-        return self.engine.balances.get(coin, [ZERO, ZERO])[0]
-
-    async def fill(self, ref: str, qty, price=None) -> Trade:
-        trade = self.engine.fill(ref, qty, price)
-        await self.flush()
-        return trade
-
+    # -- test controls (set_book, fill, order ... in EngineControls) ------------------------------------
     async def push_book(self, symbol: str, bids=(), asks=()) -> int:
         """Apply a delta to the book and stream it on orderbook.50."""
         market = self.engine.market(symbol)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from .fake_server import FakeServer, HttpError, Request, WsConn
-from .venue_engine import ZERO, Engine, Market, Order, Reject, Trade, dec, now_ms
+from .venue_engine import ZERO, Engine, EngineControls, Market, Order, Reject, Trade, dec, now_ms
 
 API_KEY, SECRET, PASSPHRASE = "okx-demo-key-0001", "OKXDEMOSECRET00000000000000000", "Demo-Pass-1"
 MARKETS = (
@@ -50,7 +50,7 @@ def _inst_type(m: Market) -> str:
     return "SPOT" if m.kind == "spot" else "SWAP"
 
 
-class FakeOkx(FakeServer):
+class FakeOkx(EngineControls, FakeServer):
     name = "fake okx"
 
     def __init__(self, keys: dict[str, tuple[str, str, str]] | None = None, balances: dict[str, str] | None = None,
@@ -91,33 +91,7 @@ class FakeOkx(FakeServer):
                                                                            "uid": "44705892343619584"}])),
         }
 
-    # -- test controls ------------------------------------------------------------------------------
-    def set_book(self, symbol: str, bids, asks) -> None:
-        self.engine.books[symbol].replace(bids, asks)
-
-    def set_mark_price(self, symbol: str, price) -> None:
-        self.engine.marks[symbol] = dec(price)
-
-    def order(self, ref: str) -> Order:
-        found = self.engine.find(ref)
-        if found is None:
-            raise KeyError(f"no order {ref!r} at the fake OKX")
-        return found
-
-    def orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.engine.orders.values() if symbol is None or o.market.symbol == symbol]
-
-    def position(self, symbol: str):
-        return self.engine.positions[symbol]
-
-    def balance(self, coin: str) -> Decimal:
-        return self.engine.balances.get(coin, [ZERO, ZERO])[0]
-
-    async def fill(self, ref: str, qty, price=None) -> Trade:
-        trade = self.engine.fill(ref, qty, price)
-        await self.flush()
-        return trade
-
+    # -- test controls (set_book, fill, order ... in EngineControls) ------------------------------------
     async def push_book(self, symbol: str, bids=(), asks=(), *, gap: bool = False) -> int:
         market = self.engine.market(symbol)
         book = self.engine.books[symbol]

@@ -369,3 +369,40 @@ class Engine:
     def take_events(self) -> list[tuple[str, object]]:
         events, self.events = self.events, []
         return events
+
+
+class EngineControls:
+    """What a test does to a fake venue built on an Engine (the fake's ``flush`` pushes the events)."""
+
+    name: str
+    engine: Engine
+
+    async def flush(self) -> None:
+        raise NotImplementedError
+
+    def set_book(self, symbol: str, bids, asks) -> None:
+        self.engine.books[symbol].replace(bids, asks)
+
+    def set_mark_price(self, symbol: str, price) -> None:
+        self.engine.marks[symbol] = dec(price)
+
+    def order(self, ref: str) -> Order:
+        found = self.engine.find(ref)
+        if found is None:
+            raise KeyError(f"no order {ref!r} at the {self.name}")
+        return found
+
+    def orders(self, symbol: str | None = None) -> list[Order]:
+        return [o for o in self.engine.orders.values() if symbol is None or o.market.symbol == symbol]
+
+    def position(self, symbol: str) -> Position:
+        return self.engine.positions[symbol]
+
+    def balance(self, coin: str) -> Decimal:
+        return self.engine.balances.get(coin, [ZERO, ZERO])[0]
+
+    async def fill(self, ref: str, qty, price=None) -> Trade:
+        """Someone trades against a resting order of ours; the private streams hear of it."""
+        trade = self.engine.fill(ref, qty, price)
+        await self.flush()
+        return trade
