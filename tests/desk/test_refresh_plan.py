@@ -48,7 +48,7 @@ async def test_measured_ccxt_costs_price_the_refresh_and_symbols_rotate_at_the_v
         venues = {"bn": {"exchange": "binance", "environment": "testnet", "symbols": ["BTC/USDT", "ETH/USDT"],
                          "rest_url": server.base_url, "ws_url": server.ws_base + "/{host}"}}
         async with desk_over(tmp_path, venues, {"bn": {"api_key": key, "secret": secret}}, refresh_s=3.0) as desk:
-            for task in list(desk._tasks):
+            for task in list(desk.router.tasks):
                 task.cancel()  # the refresh runs by hand here
             venue = desk.venues["bn"]
             assert {k: venue.call_costs[k] for k in BINANCE} == BINANCE  # ccxt's own weights, as measured

@@ -108,7 +108,7 @@ class Position:
     size: Decimal = ZERO  # signed contracts: > 0 long
     entry: Decimal = ZERO
     realized: Decimal = ZERO
-    leverage: Decimal = Decimal(10)
+    leverage: Decimal = Decimal(5)  # the account's setting (the risk gate refuses one above its limit)
     updated_ms: int = 0
 
 

@@ -138,7 +138,7 @@ async def test_timeout_after_accept_is_in_doubt_then_found_never_resent(tmp_path
 
 async def test_reconcile_adopts_an_order_placed_elsewhere_and_finds_a_missed_fill(tmp_path):
     async with bybit_desk(tmp_path) as (server, desk):
-        for task in list(desk._tasks):  # no streams: the refresh alone must see it all
+        for task in list(desk.router.tasks):  # no streams: the refresh alone must see it all
             task.cancel()
         ours = await place(desk, limit(VENUE, SPOT, amount="0.001", price="24990"))
         foreign = server.engine.place(server.engine.market(PERP), "sell", "limit", "0.01", "26000")  # the web UI

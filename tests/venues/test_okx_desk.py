@@ -123,7 +123,7 @@ async def test_timeout_after_accept_is_in_doubt_then_found_by_clordid(tmp_path):
 
 async def test_reconcile_adopts_an_order_placed_elsewhere_and_a_missed_fill(tmp_path):
     async with okx_desk(tmp_path) as (server, desk):
-        for task in list(desk._tasks):
+        for task in list(desk.router.tasks):
             task.cancel()
         ours = await place(desk, limit(VENUE, PERP, amount="1", price="24900"))
         foreign = server.engine.place(server.engine.market(SPOT), "sell", "limit", "0.01", "26000")

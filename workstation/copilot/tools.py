@@ -228,7 +228,7 @@ class ToolSession:
         if errors:
             return ToolResult(name, False, errors=errors)
         extra = EXTRA_HANDLERS.get(name)
-        handler: Handler = (lambda a: extra(self, a)) if extra is not None else getattr(self, "_t_" + name)
+        handler: Handler = getattr(self, "_t_" + name, None) or self._extra(name, extra)
         try:
             return await handler(args)
         except ViewError as exc:
@@ -237,6 +237,12 @@ class ToolSession:
         except Exception as exc:  # a venue read failing must come back as an error, not kill the turn
             return ToolResult(name, False, errors=[FieldError(None, f"could not run: {text(exc, 200)}",
                                                               "try again shortly", "tool_failed")])
+
+    def _extra(self, name: str, handler: Any) -> Handler:
+        """A tool registered from its own module: its data becomes this catalogue's ToolResult."""
+        async def run(args: dict[str, Any]) -> ToolResult:
+            return ToolResult(name, True, await handler(self, args))
+        return run
 
     def _record_error(self, result: ToolResult, raw_arguments: Any) -> None:
         shown = raw_arguments if isinstance(raw_arguments, str) else repr(raw_arguments)
@@ -570,8 +576,9 @@ class ToolSession:
         for problem in self.view.check(spec):
             if problem.rule == "reduce_only_spot":
                 continue  # reported above
-            if contingent and problem.rule in ("insufficient_balance", "insufficient_margin", "max_open_orders"):
-                continue  # an exit leg uses what its entry buys; the Desk decides when it may rest
+            if contingent and problem.rule in ("insufficient_balance", "insufficient_margin", "max_open_orders",
+                                               "reduce_only_adds"):
+                continue  # an exit leg uses (and closes) what its entry buys; the Desk decides when it may rest
             errors.append(self._problem_error(problem, spec, m))
         return errors
 

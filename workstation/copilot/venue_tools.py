@@ -1,14 +1,17 @@
 """The copilot's read tool over venue profiles: ``get_venue_profiles``.
 
 Kept apart from tools.py so the catalogue's one registration point (``TOOLS`` below, merged into SCHEMAS and
-the dispatch in tools.py) is all that ties them. Read only: it returns profiles (desk/profiles.py), it can
-neither stage nor send.
+the dispatch in tools.py) is all that ties them: a handler returns the tool's data (tools.py wraps it in a
+ToolResult) or raises ViewError. Read only: it returns profiles, it can neither stage nor send.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
+
+from .view import ViewError
 
 _VENUE = {"type": "string", "maxLength": 40, "description": "venue name; omit for every venue"}
 _SYMBOL = {"type": "string", "maxLength": 40, "description": "market symbol; omit for every watched symbol"}
@@ -28,22 +31,23 @@ _KEEP = ("venue", "symbol", "environment", "kind", "settle", "contract_size", "t
          "rate_capacity")
 
 
-async def get_venue_profiles(session: Any, args: dict[str, Any]) -> Any:
-    from .tools import FieldError, ToolResult, text
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
+
+async def get_venue_profiles(session: Any, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows for the model; ViewError (the catalogue's "unknown_market") when nothing matches."""
     rows = await session.view.venue_profiles(args.get("venue"), args.get("symbol"))
     if not rows:
         known = sorted({(v, s) for v, s in session.view.watched()})
-        return ToolResult("get_venue_profiles", False, errors=[FieldError(
-            "symbol" if args.get("symbol") else "venue", "no watched market matches",
-            "use one of " + ", ".join(f"{v}:{s}" for v, s in known[:12]), "unknown_market")])
+        raise ViewError("no watched market matches; watched: " + ", ".join(f"{v}:{s}" for v, s in known[:12]))
     out = []
     for row in rows:
         kept = {k: row[k] for k in _KEEP}
         kept["spread_bps"] = None if kept["spread_bps"] is None else kept["spread_bps"].quantize(Decimal("0.01"))
-        kept["last_error"] = text(kept["last_error"])  # venue text: data, never instructions
+        if kept["last_error"]:  # venue text: data, never instructions (control characters out, bounded)
+            kept["last_error"] = _CONTROL.sub(" ", str(kept["last_error"]))[:300]
         out.append(kept)
-    return ToolResult("get_venue_profiles", True, out)
+    return out
 
 
 # name -> (schema, handler): the one registration tools.py reads

@@ -23,18 +23,28 @@ from ..domain.positions import VenuePositionInfo
 from ..domain.reports import Balance, OrderReport
 from .ccxt_markets import MarketRules
 from .ccxt_orders import OrderBuilding
-from .ccxt_parse import ReportParsing
+from .ccxt_account import AccountReads
+from .ccxt_parse import _FINGERPRINT, _FINGERPRINT_KEYS, _CLIENT_ID, _ID, OpenOrders, ReportParsing
 from .errors import ErrorKind, RedactingFilter, VenueError, register_secret
 from .rate import RateBudget
 from .venue_rules import apply_error_codes, apply_options, rules_for
 
-__all__ = ["ENVIRONMENTS", "PUBLIC_OPERATIONS", "ExchangeVenue", "RateBudget"]
+__all__ = ["ENVIRONMENTS", "PUBLIC_OPERATIONS", "ExchangeVenue", "OpenOrders", "RateBudget"]
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
 # Calls that need no keys: they keep working (the book, the chart) while an account's keys are refused.
 PUBLIC_OPERATIONS = frozenset({"load_markets", "fetch_order_book", "watch_order_book", "fetch_ticker",
                                "fetch_ohlcv", "fetch_trades", "fetch_time", "fetch_status"})
+
+# Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
+# kind. Any other venue's modify is a cancel followed by a replacement for what is left.
+AMENDS_IN_PLACE = frozenset({
+    ("binanceusdm", "contract"), ("binancecoinm", "contract"), ("binance", "contract"),
+    ("bybit", "spot"), ("bybit", "contract"), ("okx", "spot"), ("okx", "contract"), ("myokx", "spot"),
+    ("myokx", "contract"), ("bitget", "contract"), ("gate", "spot"), ("gate", "contract"), ("paper", "spot"),
+    ("paper", "contract"),
+})
 
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
@@ -48,7 +58,7 @@ def _d(value: Any) -> Decimal | None:
     return from_venue(value)
 
 
-class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
+class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
     """The workstation's view of one account on one exchange."""
 
     def __init__(self, name: str, exchange: Any, environment: str = "paper", account: str = "main",
@@ -67,6 +77,7 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         self.last_ok_ms: int | None = None
         self._venue_ids: dict[str, str] = {}  # venue order id -> our client order id
         self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)
+        self._open_listing: dict[str | None, dict[Any, tuple]] = {}  # symbol -> last committed listing's fingerprints
         self.rules = rules_for(str(getattr(exchange, "id", "")))
         self.client_ids = self.rules.client_id
         apply_error_codes(exchange, self.rules)
@@ -229,6 +240,17 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
             return book
         return Book(book.symbol, book.bids[:depth], book.asks[:depth], book.timestamp_ms, book.venue)
 
+    def stream_heard_ms(self) -> int | None:
+        """When any websocket of this account last heard from the venue (a message or a pong), epoch ms;
+        None when the venue's client does not say (a calm book is then confirmed by a REST snapshot)."""
+        clients = getattr(self.exchange, "clients", None)
+        if not isinstance(clients, dict):
+            return None
+        heard = [t for client in clients.values()
+                 for t in (getattr(client, "last_message_at", None), getattr(client, "lastPong", None))
+                 if isinstance(t, (int, float))]
+        return int(max(heard)) if heard else None
+
     async def fetch_ticker(self, symbol: str) -> dict[str, Decimal | None]:
         raw = await self._call("fetch_ticker", symbol, retry=True)
         info = raw.get("info") or {}
@@ -268,6 +290,10 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         # info.origClientOrderId): the order we asked to cancel is ours, whatever the answer says.
         return self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
 
+    async def cancel_unknown(self, report: OrderReport) -> None:
+        """Cancel an open order that is not ours (found by the kill switch's last look at the venue)."""
+        await self._call("cancel_order", report.venue_order_id, report.symbol, {})
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
         try:
@@ -278,7 +304,22 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
             raise
         return self._reports(raw if isinstance(raw, list) else [])
 
+    def modifies_in_place(self, symbol: str | None = None) -> bool:
+        """True where the venue amends an order in place: same venue id, same client id, the amount is the
+        order's total (already filled included), and the venue refuses an amount below what filled. Elsewhere
+        (Binance spot's cancelReplace creates a new order for the quantity sent; ccxt's emulated edit is a
+        cancel then a create) the Desk cancels, reads the final filled amount, and replaces the rest itself."""
+        if not self.has("editOrder") or getattr(self.exchange, "has", {}).get("editOrder") == "emulated":
+            return False
+        declared = getattr(self.exchange, "modify_semantics", None)
+        if declared is not None:
+            return declared == "amend"
+        market = self.markets.get(symbol) if symbol else None
+        kind = market.kind if market is not None else self._default_kind()[0]
+        return (str(getattr(self.exchange, "id", "")), "spot" if kind == "spot" else "contract") in AMENDS_IN_PLACE
+
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
+        """Amend in place (see ``modifies_in_place``): ``amount`` is the order's new total."""
         symbol, ccxt_type, side, old_amount, old_price, params = self.order_params(order)
         params.pop("clientOrderId", None)
         raw = await self._call("edit_order", order.venue_order_id, symbol, ccxt_type, side,
@@ -332,6 +373,36 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
                     timestamp_ms=min(f.timestamp_ms for f in fills), raw_status="from_trades")
         return None
 
+    async def list_open_orders(self, symbol: str | None = None) -> "OpenOrders":
+        """The venue's open orders as a difference from the last listing the caller committed: reports only
+        for the orders that are new or changed since, and the ids of every order listed. Reconciling 10,000
+        resting orders then parses nothing for the ones that did not change (their fingerprints are taken
+        and compared in bulk). Call ``commit_listing`` once the listing has been
+        acted on; until then the same changes are reported again (a refresh that failed half way must not
+        lose them)."""
+        raw: list[dict] = []
+        for params in self._kind_params("fetch_open_orders", symbol):  # Bybit, Gate: one market kind a call
+            raw += await self._call("fetch_open_orders", symbol, None, None, params, retry=True) or []
+        try:
+            ids = list(map(_ID, raw))
+            fingerprints = dict(zip(ids, map(_FINGERPRINT, raw)))
+        except KeyError:  # not every key present: the slow, tolerant way
+            ids = [o.get("id") for o in raw]
+            fingerprints = {o.get("id"): tuple(o.get(k) for k in _FINGERPRINT_KEYS) for o in raw}
+        answers = dict(zip(ids, raw))
+        before = (self._open_listing.get(symbol) or {}).get
+        changed = [self._parsed(key, answers[key], fingerprint)
+                   for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
+        if len(self._report_cache) > max(100_000, 2 * len(fingerprints)):
+            self._report_cache = {k: v for k, v in self._report_cache.items() if k in fingerprints}
+        client_ids = set(map(_CLIENT_ID, raw))
+        client_ids.discard(None)
+        return OpenOrders(changed, fingerprints, client_ids, answers, self._parsed, {symbol: fingerprints})
+
+    def commit_listing(self, listing: "OpenOrders") -> None:
+        """The caller acted on this listing: the next one reports what changed since."""
+        self._open_listing.update(listing.listings)
+
     def _kind_params(self, operation: str, symbol: str | None) -> list[dict[str, Any]]:
         """One params dict per call a "without symbol" listing needs: one per market kind where the venue lists
         one kind per call (``list_per_kind``), else a single call."""
@@ -366,25 +437,6 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing):
         if not self.has("fetchPositions"):
             return {}
         return self.positions(await self._call("fetch_positions", None, retry=True))
-
-    async def fetch_fees(self, symbols: list[str]) -> dict[str, tuple[Decimal | None, Decimal | None]]:
-        """The maker and taker fee this account pays, by symbol, where the venue says (one call for all where it
-        can, one per symbol where it can only do that); {} where it cannot: the market's published fees stand."""
-        if self.has("fetchTradingFees") and not (self.rules.shared_ids and self.has("fetchTradingFee")):
-            raw = await self._call("fetch_trading_fees", retry=True)
-        elif self.has("fetchTradingFee"):
-            raw = {s: await self._call("fetch_trading_fee", s, retry=True) for s in symbols}
-        else:
-            return {}
-        return {s: (_d(f.get("maker")), _d(f.get("taker"))) for s, f in (raw or {}).items()
-                if isinstance(f, dict) and s in symbols}
-
-    async def fetch_status(self) -> dict[str, Any]:
-        """The venue's own word on its state: ok | maintenance | unknown, with an ETA where it gives one."""
-        if not self.has("fetchStatus") or self._trigger_only():
-            return {"status": "unknown", "eta_ms": None, "url": None}
-        raw = await self._call("fetch_status", retry=True) or {}
-        return {"status": raw.get("status") or "unknown", "eta_ms": raw.get("eta"), "url": raw.get("url")}
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         await self._call("set_leverage", int(leverage), symbol)
