@@ -22,7 +22,8 @@ from typing import Any
 from ..domain.book import Book
 from ..domain.execution import Execution
 from ..domain.market import Market, Problem
-from ..domain.orders import InvalidSpec, Order, OrderSpec, OrderStatus, Origin
+from ..domain.money import dec
+from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
@@ -96,7 +97,6 @@ class Desk:
 
     async def start(self) -> None:
         """Connect, then keep books, orders and fills live until stop()."""
-        stream_health.quiet_orphaned_ccxt_errors()
         for venue in self.venues.values():
             starter = getattr(venue.exchange, "start", None)
             if starter is not None:
@@ -104,7 +104,7 @@ class Desk:
         await self.connect()
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
-        self.router.spawn(stream_health.check_at_start(self))  # says once, clearly, which stream is down
+        self.router.spawn(stream_health.check_at_start(self))  # quiets ccxt's orphans; says which stream is down
 
     async def stop(self) -> None:
         await self.router.stop()
@@ -236,6 +236,8 @@ class Desk:
 
         ``confirm_duplicate`` is the human's second confirmation for an order identical to one staged
         moments ago (the duplicate guard); the copilot's stage never passes it."""
+        if not isinstance(spec, OrderSpec):
+            raise DeskError(f"stage needs an OrderSpec, got {type(spec).__name__}: build the order with OrderSpec(...)")
         actor = actor or spec.origin.value
         now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
         if spec.decision_mid is None:
@@ -306,7 +308,10 @@ class Desk:
             if unknown:
                 raise DeskError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(sorted(allowed))}")
             before = order.spec
-            order.spec = before.with_changes(**edits)
+            try:
+                order.spec = before.with_changes(**edits)
+            except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else edits hold
+                raise DeskError(f"edit refused: {exc}; the order is unchanged and still waits for approval") from None
             self.ledger.touch(order, "edited", actor, {"before": {k: getattr(before, k) for k in edits},
                                                        "after": dict(edits)})
         stale = self.stale_proposal(order)
@@ -321,9 +326,10 @@ class Desk:
                              payload={"problems": [p.rule for p in problems], "reasons": [p.message for p in problems],
                                       "at": "approval"})
             return copy.copy(order)
-        order.approval_mid = self.mark(order.venue, order.symbol)
-        order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
-        self.journal.append("approved", actor=actor, order=order)
+        with self.ledger.restored_on_failure(order):  # an approval the journal refuses did not happen
+            order.approval_mid = self.mark(order.venue, order.symbol)
+            order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
+            self.journal.append("approved", actor=actor, order=order)
         if emulated:
             # Held here until its trigger, then released through _send with the gate run again.
             self.ledger.move(order, OrderStatus.EMULATED, "armed", actor,
@@ -374,8 +380,8 @@ class Desk:
             raise DeskError("nothing to change: give a new amount, price or trigger price")
         try:
             new_spec = order.spec.with_changes(**changes)
-        except InvalidSpec as exc:
-            raise DeskError(f"modify refused: {exc}") from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else was passed
+            raise DeskError(f"modify refused: {exc}; the order is unchanged") from None
         if order.status is OrderStatus.EMULATED:
             return self.emulator.amend(order, new_spec, changes, actor)
         if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
@@ -428,7 +434,7 @@ class Desk:
         actor = actor or members[0][1].origin.value
         try:
             return self.contingent.stage(kind, members, actor, confirm_duplicate=confirm_duplicate)
-        except (GroupError, InvalidSpec) as exc:
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
 
     def stage_oco(self, legs: list[OrderSpec], actor: str | None = None) -> list[Order]:
@@ -441,7 +447,7 @@ class Desk:
         market = self.market(entry.venue, entry.symbol)
         try:
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
-        except (GroupError, InvalidSpec, TypeError) as exc:
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
         return self.stage_group("bracket", [("entry", entry), *kids], actor)
 
@@ -450,9 +456,11 @@ class Desk:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
         try:
-            specs = scaled_specs(self.market(base.venue, base.symbol), base, Decimal(total), Decimal(start),
-                                 Decimal(end), count, distribution)
-        except (GroupError, InvalidSpec) as exc:
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise GroupError(f"count must be a whole number of orders, got {count!r:.40}")
+            specs = scaled_specs(self.market(base.venue, base.symbol), base, dec(total), dec(start), dec(end),
+                                 count, distribution)
+        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
             raise DeskError(str(exc)) from exc
         return self.stage_group("scaled", [("slice", s) for s in specs], actor)
 

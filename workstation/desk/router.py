@@ -77,12 +77,15 @@ class OrderRouter:
                              payload={"problems": ["halted"], "at": "send"})
             return
         venue = desk.venues[order.venue]
+        # The intent is on disk before the venue can see the order: a crash from here on leaves an order we
+        # know about and look up, never one we send twice. An intent the journal refuses sends nothing and
+        # leaves the order as it was (waiting for approval), to be approved again once the journal can write.
+        with desk.ledger.restored_on_failure(order):
+            order.arrival_mid = desk.mark(order.venue, order.symbol)
+            order.stamp("sent", desk.clock.wall_ms(), desk.clock.mono_ns())
+            desk.ledger.move(order, OrderStatus.NEW, "intent", actor,
+                             payload={"params": repr(venue.order_params(order)[:5])})
         desk.gate.record_send(order.venue, desk.clock.wall_ms())  # the order-rate throttle counts every send
-        order.arrival_mid = desk.mark(order.venue, order.symbol)
-        order.stamp("sent", desk.clock.wall_ms(), desk.clock.mono_ns())
-        # The intent is on disk before the venue can see the order: a crash from here on
-        # leaves an order we know about and look up, never one we send twice.
-        desk.ledger.move(order, OrderStatus.NEW, "intent", actor, payload={"params": repr(venue.order_params(order)[:5])})
         self.in_flight[order.client_order_id] = order
         if flatten:
             self.flatten_orders.add(order.client_order_id)

@@ -94,7 +94,8 @@ def summary(desk: Any, venue: str) -> str:
 
 async def check_at_start(desk: Any, wait_s: float = 5.0) -> dict[str, str]:
     """After start: wait for every venue's streams to connect or fail, then say once what is down. Returns
-    venue -> summary."""
+    venue -> summary. Dead dials' futures are logged from here on, not printed over the TUI."""
+    quiet_orphaned_ccxt_errors()
     deadline = time.monotonic() + wait_s
     streams = StreamHealth.of(desk).streams
     while time.monotonic() < deadline:

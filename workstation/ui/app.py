@@ -31,6 +31,7 @@ from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderCh
                            ProposalStaged, ReconcileReport, RiskAlert)
 from ..paths import themes_dirs
 from .commands import WorkstationCommands
+from .guard import GuardedDesk, survive
 from .keys import APP_BINDINGS, known_ids
 from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDone, DeskActionFailed, DeskStarted,
                        DeskStartFailed, KillDone, KillFailed)
@@ -55,7 +56,7 @@ class WorkstationApp(App):
                  theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5, copilot=None,
                  alert_repeat_s: float = 30.0):
         super().__init__()
-        self.desk = desk
+        self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
         if copilot is None:
             from ..copilot.service import Copilot
@@ -91,6 +92,10 @@ class WorkstationApp(App):
         else:
             self.theme_problem = f"theme {wanted!r} not found: using {DEFAULT_THEME}"
             self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not survive(self, error):  # a Desk error in a timer is shown, not fatal (ui/guard.py)
+            super()._handle_exception(error)
 
     # -- themes ---------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:

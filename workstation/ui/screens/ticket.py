@@ -14,7 +14,7 @@ It never stages anything itself: it returns a StageRequest to the main screen, w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
@@ -23,6 +23,7 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from ...desk.errors import DeskError
 from ...domain.money import ZERO
 from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, TimeInForce, TriggerSource
 from .. import format as fmt
@@ -36,7 +37,9 @@ GROUPS = ("bracket", "oco", "scaled")
 UNITS = ["base", "quote", "pct"]
 TRIGGER_SOURCES = [TriggerSource.LAST, TriggerSource.MARK, TriggerSource.BID_ASK, TriggerSource.MID]
 DISTRIBUTIONS = ["equal", "increasing", "decreasing"]
-NUMBER = r"[0-9.,_]*"
+# No `restrict` on number fields: a key it swallows (the "-" of "-5", the letters of "5abc") changes the
+# number without a word. Everything typed is kept and fmt.parse_decimal says what is wrong with it.
+NUMBER = None
 
 # The fields each type shows (besides side, symbol, amount, units, type, reduce-only).
 FIELDS: dict[Any, set[str]] = {
@@ -150,7 +153,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 yield Select([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
                              allow_blank=False, compact=True, id="trigger_by")
                 yield Label("Trail", id="lbl-trail")
-                yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*")
+                yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=NUMBER)
                 yield Label("Stop-loss", id="lbl-stop")
                 yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
                 yield Label("Take-prof", id="lbl-tp")
@@ -160,7 +163,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 yield Label("To", id="lbl-end")
                 yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
                 yield Label("Orders", id="lbl-count")
-                yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*")
+                yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=NUMBER)
                 yield Label("Sizes", id="lbl-distribution")
                 yield Select([(d, d) for d in DISTRIBUTIONS], value="equal", allow_blank=False, compact=True,
                              id="distribution")
@@ -256,9 +259,9 @@ class TicketScreen(ModalScreen[StageRequest | None]):
     # -- the spec ---------------------------------------------------------------------------------
     def _decimal(self, field: str, label: str) -> Decimal | None:
         try:
-            return fmt.parse_decimal(self.query_one(f"#{field}", Input).value)
+            return fmt.parse_decimal(self.query_one(f"#{field}", Input).value, what=label)
         except ValueError as exc:
-            raise InvalidSpec(f"{label}: {exc}") from None
+            raise InvalidSpec(str(exc)) from None
 
     def _amount(self, raw: Decimal, unit: str, price: Decimal | None) -> Decimal:
         market = self.desk.market(self.venue, self.symbol)
@@ -284,16 +287,17 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def _trail(self) -> tuple[Decimal | None, Decimal | None]:
         """(trailing_amount, trailing_percent) from "50" or "0.5%"."""
-        text = self.query_one("#trail", Input).value.strip().replace(",", "").replace("_", "")
+        text = self.query_one("#trail", Input).value.strip()
         if not text:
             return None, None
         percent = text.endswith("%")
         try:
-            value = Decimal(text.rstrip("%"))
-        except InvalidOperation:
-            raise InvalidSpec(f"trail: {text!r} is not a number (an amount, or a percent like 0.5%)") from None
-        if not value.is_finite() or value <= 0:
-            raise InvalidSpec("trail: must be positive")
+            value = fmt.parse_decimal(text.removesuffix("%"), positive=True, what="trail (an amount, or a percent "
+                                      "like 0.5%)")
+        except ValueError as exc:
+            raise InvalidSpec(str(exc)) from None
+        if value is None:
+            raise InvalidSpec("trail: type an amount, or a percent like 0.5%")
         return (None, value) if percent else (value, None)
 
     def build_request(self) -> StageRequest:
@@ -338,7 +342,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             if start is None or end is None:
                 raise InvalidSpec("a scaled order needs a first and a last price")
             if not count_text.isdigit():
-                raise InvalidSpec("a scaled order needs a number of orders (2 to 50)")
+                raise InvalidSpec(f"orders: {count_text!r:.20} is not a whole number; a scaled order needs 2 to 50")
             total = self._amount(raw, unit, (start + end) / 2)
             base = OrderSpec(type=OrderType.LIMIT, amount=total, price=start, time_in_force=tif,
                              post_only=post_only, **common)
@@ -395,7 +399,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         explain_box = self.query_one("#ticket-explain", Static)
         try:
             request = self.build_request()
-        except (InvalidSpec, ValueError, TypeError) as exc:
+        except (InvalidSpec, ValueError, TypeError, DeskError) as exc:
             self.last_spec, self.last_request, self.last_error, self.last_problems = None, None, str(exc), []
             out.update(Text(f"  {exc}", style="italic"))
             problems_box.update("")
