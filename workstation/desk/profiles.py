@@ -117,6 +117,7 @@ class Profiles:
 
     @classmethod
     def of(cls, desk: Any) -> "Profiles":
+        desk = getattr(desk, "unguarded", desk)  # the UI holds the Desk behind a guard (ui/guard.py): one Profiles
         shared = _SHARED.get(desk)
         if shared is None:
             shared = _SHARED[desk] = cls(desk)

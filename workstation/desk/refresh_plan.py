@@ -111,6 +111,7 @@ class RefreshPlanner:
 
     @classmethod
     def of(cls, desk: Any) -> "RefreshPlanner":
+        desk = getattr(desk, "unguarded", desk)  # the UI's guarded Desk (ui/guard.py) is the same Desk
         planner = cls._shared.get(desk)
         if planner is None:
             planner = cls._shared[desk] = cls(desk)

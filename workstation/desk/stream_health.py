@@ -44,6 +44,7 @@ class StreamHealth:
 
     @classmethod
     def of(cls, desk: Any) -> "StreamHealth":
+        desk = getattr(desk, "unguarded", desk)  # the UI's guarded Desk (ui/guard.py) is the same Desk
         health = cls._shared.get(desk)
         if health is None:
             health = cls._shared[desk] = cls()
