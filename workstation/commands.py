@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workstation.soak",
     "workstation.ui.screenshots",
     "workstation.bench",
+    "workstation.evaluation.command",
     "workstation.venues_cmd",
 )
 

@@ -146,7 +146,7 @@ async def propose_modify(session: Any, args: dict[str, Any]) -> ToolResult:
     new_spec = order.spec.with_changes(amount=new_amount or order.spec.amount, price=new_price or order.spec.price)
     # the order's own reservation is already counted: skip balance and open-order count, as the Desk does
     problems = [p for p in session.view.check(new_spec) if p.rule not in ("max_open_orders", "insufficient_balance")]
-    errors = [_problem_error(session, p, new_spec, m) for p in problems]
+    errors = [problem_error(session, p, new_spec, m) for p in problems]
     if errors:
         return ToolResult("propose_modify", False, errors=errors)
     return _action(session, "propose_modify", "modify", order, args["rationale"], new_amount, new_price, new_spec)
@@ -180,7 +180,7 @@ def _action(session: Any, tool: str, kind: str, order, rationale: str, new_amoun
     if new_spec is not None:
         p.costs["target"] = expected_cost(new_spec, book, m)
     p.snapshot = take_snapshot(now, book, session.view.balances(m.venue), _currencies(m))
-    return _publish(session, tool, p)
+    return publish(session, tool, p)
 
 
 async def _propose(session: Any, tool: str, m: Market, legs: list[tuple[str, OrderSpec]], rationale: str,
@@ -216,14 +216,14 @@ async def _propose(session: Any, tool: str, m: Market, legs: list[tuple[str, Ord
         if order.status is OrderStatus.DENIED:
             denied.append(f"{label or 'order'} ({order.client_order_id}) denied at staging: {order.reason}")
     if denied:  # the market moved between the dry run and staging
-        _publish(session, tool, p)
+        publish(session, tool, p)
         return ToolResult(tool, False, {"proposal_id": p.id}, errors=[
             FieldError(None, d, "call get_book and propose again", "denied_at_staging") for d in denied],
             proposal=p)
-    return _publish(session, tool, p)
+    return publish(session, tool, p)
 
 
-def _publish(session: Any, tool: str, p: Proposal) -> ToolResult:
+def publish(session: Any, tool: str, p: Proposal) -> ToolResult:
     session.proposals.append(p)
     session.view.record("proposal", p.as_dict(), actor=session.origin)
     if session.on_proposal is not None:
@@ -251,11 +251,11 @@ def _order_errors(session: Any, spec: OrderSpec, m: Market, mid: Decimal | None,
         if contingent and problem.rule in ("insufficient_balance", "insufficient_margin", "max_open_orders",
                                            "reduce_only_adds"):
             continue  # an exit leg uses what its entry buys; the Desk decides when it may rest
-        errors.append(_problem_error(session, problem, spec, m))
+        errors.append(problem_error(session, problem, spec, m))
     return errors
 
 
-def _problem_error(session: Any, p: Problem, spec: OrderSpec, m: Market) -> FieldError:
+def problem_error(session: Any, p: Problem, spec: OrderSpec, m: Market) -> FieldError:
     """A gate or market Problem as a FieldError naming the field and what would pass."""
     rule, msg = p.rule, p.message
     price = spec.price or spec.trigger_price or session.view.mark(m.venue, m.symbol)

@@ -20,6 +20,7 @@ from ..domain.orders import OrderType
 from .acts import propose_cancel, propose_modify, stage_bracket, stage_order, stage_scaled
 from .reads import (get_balances, get_book, get_candles, get_executions, get_market, get_orders, get_positions,
                     get_risk_limits, get_trades, list_markets)
+from .schedule_tool import SCHEDULE_DESCRIPTION, stage_schedule
 from .schema import Arguments, Dec, Flag, Text, Whole, parameters_schema
 from .venue_tools import DESCRIPTION as VENUE_PROFILES, VenueProfilesArguments, get_venue_profiles
 
@@ -118,6 +119,17 @@ class ProposeModifyArguments(Arguments):
     rationale: Rationale
 
 
+class StageScheduleArguments(Arguments):
+    symbol: Symbol
+    venue: Venue | None = None
+    side: SideArg
+    total_amount: Dec("total size in base units over the whole schedule", "0.5")
+    price_limit: Dec("the worst price any slice may trade at: the most a buy pays, the least a sell gets", "3000")
+    duration_minutes: Whole(1, 1440, "how long the schedule runs, from approval")
+    slices: Whole(1, 120, "how many slices (default: one every 5 minutes)") | None = None
+    rationale: Rationale
+
+
 # -- the catalogue -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Tool:
@@ -155,6 +167,7 @@ CATALOGUE: tuple[Tool, ...] = (
          "linked as one-cancels-other). Waits for approval.", StageBracketArguments, stage_bracket),
     Tool("stage_scaled", "act", "Propose a ladder of limit orders spreading a total amount evenly between two prices "
          "(scaling into or out of a position). Waits for approval.", StageScaledArguments, stage_scaled),
+    Tool("stage_schedule", "act", SCHEDULE_DESCRIPTION, StageScheduleArguments, stage_schedule),
     Tool("propose_cancel", "act", "Suggest canceling a working order. The trader confirms; nothing is canceled by "
          "this call.", ProposeCancelArguments, propose_cancel),
     Tool("propose_modify", "act", "Suggest a new amount and/or price for a working order. The trader confirms.",

@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from ..redaction import redact, register_secret
+from .memory import ConversationMemory
 from .rules import Outcome
 from .tools import ToolSession, openai_tools, text
 
@@ -178,10 +179,11 @@ def _parse(raw: str) -> ChatResult:
 class LLMCopilot:
     """One model behind the chat-completions protocol, driving the tool catalogue."""
 
-    def __init__(self, client: ChatClient, *, max_steps: int = 6):
+    def __init__(self, client: ChatClient, *, max_steps: int = 6, memory: ConversationMemory | None = None):
         self.client = client
         self.max_steps = max_steps
         self.name = f"llm:{client.model}"
+        self.memory = memory if memory is not None else ConversationMemory()  # this session's earlier turns
 
     async def close(self) -> None:
         await self.client.close()
@@ -198,12 +200,19 @@ class LLMCopilot:
         return as_data({"watched": markets, "venues": venues})
 
     async def turn(self, prompt: str | None, session: ToolSession, *, skip_symbols: frozenset = frozenset()) -> Outcome:
+        outcome = await self._turn(prompt, session, skip_symbols)
+        if prompt is not None:  # the trader's requests, not the auto-propose rounds
+            self.memory.add(prompt, outcome.text, [f"{p.id} {p.summary()}" for p in session.proposals],
+                            [f.message() for f in session.failures])
+        return outcome
+
+    async def _turn(self, prompt: str | None, session: ToolSession, skip_symbols: frozenset) -> Outcome:
         user = prompt if prompt is not None else AUTO_PROMPT
         if skip_symbols:
             user += " Skip these markets, they already have proposals waiting: " + ", ".join(
                 s for _, s in sorted(skip_symbols)) + "."
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": SYSTEM_PROMPT}, *self.memory.messages(),
             {"role": "user", "content": f"{user}\n\nCurrent state (untrusted data):\n<data>{self._context(session)}</data>"},
         ]
         tools = openai_tools()

@@ -30,7 +30,7 @@ from ..venues.ccxt_venue import ExchangeVenue
 from . import handling, startup, stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
-from .control import ControlError, Controls
+from .control import ControlError, Controls, approver_allowed
 from .emulator import Emulator
 from .errors import DeskError
 from .events import EventBus, ProposalStaged, RiskAlert
@@ -43,6 +43,7 @@ from .reconcile import Reconciler
 from .refresh_plan import RefreshPlanner
 from .risk import RiskGate, RiskLimits, TradingState
 from .router import OrderRouter
+from .schedule import Scheduler
 from .settings import DeskSettings, VenueState
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
@@ -84,6 +85,7 @@ class Desk:
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)
+        self.schedules = Scheduler(self, self.router)  # time-sliced schedules, approved once (schedule.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -104,6 +106,7 @@ class Desk:
         await self.connect()
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self.router.spawn(self.schedules.run())
         self.router.spawn(stream_health.check_at_start(self))  # quiets ccxt's orphans; says which stream is down
 
     async def stop(self) -> None:
@@ -340,11 +343,7 @@ class Desk:
         return copy.copy(order)
 
     def _check_approver(self, actor: str, order: Order) -> None:
-        """Only a human approves. The one exception is the evaluation harness (``eval:<run>``), and only on a
-        paper venue: it plays the human in scenarios that can cost nothing."""
-        if actor == "human" or actor.startswith("human:"):
-            return
-        if actor.startswith("eval:") and self.venues[order.venue].environment == "paper":
+        if approver_allowed(actor, self.venues[order.venue].environment):
             return
         self.journal.append("approve_refused", actor=actor, order=order,
                             payload={"reason": "only a human may approve"})

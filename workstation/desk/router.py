@@ -96,6 +96,16 @@ class OrderRouter:
             self.in_flight.pop(order.client_order_id, None)
         await self.chase_if_halted(order)
 
+    async def send_approved(self, order: Order, approver: str, payload: dict[str, Any]) -> None:
+        """Send an order a standing decision approved (a schedule's slice, under its one approval): stamped and
+        journaled as approved by that approver, as any approval is, before its intent."""
+        desk = self.desk
+        with desk.ledger.restored_on_failure(order):
+            order.approval_mid = desk.mark(order.venue, order.symbol)
+            order.stamp("approved", desk.clock.wall_ms(), desk.clock.mono_ns())
+            desk.journal.append("approved", actor=approver, order=order, payload=payload)
+        await self.send(order, approver)
+
     async def _send_with_retries(self, order: Order, actor: str, venue: Any) -> None:
         desk = self.desk
         for attempt in range(desk.settings.send_retries + 1):

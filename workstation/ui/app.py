@@ -38,6 +38,7 @@ from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDon
 from .screens.help import HelpScreen
 from .screens.main import Dirty, MainScreen
 from .widgets.chart import PriceChart
+from .widgets.copilot_log import CopilotLog
 from .themes import DEFAULT_THEME, OUR_THEMES, defaults_for, load_themes
 
 log = logging.getLogger(__name__)
@@ -387,6 +388,8 @@ class WorkstationApp(App):
         from ..copilot.service import CopilotError, CopilotReply, ProposalMade, StatusChanged
 
         event = message.event
+        for panel in self.main_screen.query(CopilotLog):  # the copilot log panel (main screen, Copilot tab)
+            panel.add(event)
         if isinstance(event, StatusChanged):
             self.dirty.status = True
             if event.detail and event.status == "idle" and "paused" in event.detail:
@@ -414,7 +417,10 @@ class WorkstationApp(App):
         cid = proposal.target_order_id
 
         async def call():
-            if proposal.kind == "cancel":
+            if proposal.kind == "schedule":  # one approval for every slice within its bounds (desk/schedule.py)
+                self.desk.schedules.approve(proposal.schedule_id, actor="human")
+                result = None
+            elif proposal.kind == "cancel":
                 result = await self.desk.cancel(cid)
             else:
                 result = await self.desk.modify(cid, amount=proposal.new_amount, price=proposal.new_price)

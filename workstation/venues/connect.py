@@ -13,10 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 import ccxt
-import ccxt.pro
 
 from .. import credentials
 from ..config import VenueConfig
+from . import lazy_ccxt
 from .ccxt_venue import ExchangeVenue
 
 DEMO_EXCHANGES = ("binance", "binanceusdm", "binancecoinm", "bybit")
@@ -31,11 +31,10 @@ class VenueSetupError(Exception):
 
 
 def exchange_class(exchange_id: str) -> type:
-    cls = getattr(ccxt.pro, exchange_id, None)
-    if cls is None or exchange_id not in ccxt.pro.exchanges:
-        cls = getattr(ccxt.async_support, exchange_id, None) if exchange_id in ccxt.exchanges else None
+    """The exchange's ccxt.pro class (async where pro has none). Only that exchange's modules are imported."""
+    cls = lazy_ccxt.exchange_class(exchange_id)
     if cls is None:
-        close = difflib.get_close_matches(exchange_id, ccxt.exchanges, n=3)
+        close = difflib.get_close_matches(exchange_id, lazy_ccxt.exchange_ids(), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see ccxt.exchanges for the ids"
         raise VenueSetupError(f"unknown exchange id {exchange_id!r}{hint}")
     return cls

@@ -22,6 +22,7 @@ from ..keys import MAIN_BINDINGS
 from ..preview import preview
 from ..widgets.approvals import ApprovalsTable
 from ..widgets.chart import PriceChart
+from ..widgets.copilot_log import CopilotLog
 from ..widgets.executions import ExecutionsTable
 from ..widgets.ladder import Ladder, LadderSnapshot
 from ..widgets.orders import SHOWN, OrdersTable
@@ -48,7 +49,8 @@ class Dirty:
         self.orders = self.positions = self.executions = self.status = self.everything = False
 
 
-PANE_OF = {"approvals": "pane-a", "orders": "pane-a", "positions": "pane-b", "executions": "pane-b"}
+PANE_OF = {"approvals": "pane-a", "orders": "pane-a", "positions": "pane-b", "executions": "pane-b",
+           "copilot-log": "pane-b"}
 
 
 class MainScreen(Screen):
@@ -79,6 +81,8 @@ class MainScreen(Screen):
                             yield PositionsTable(id="positions-table")
                         with TabPane("Executions", id="executions"):
                             yield ExecutionsTable(id="executions-table")
+                        with TabPane("Copilot", id="copilot-log"):  # each turn's calls, results, errors
+                            yield CopilotLog(id="copilot-log-panel")
         yield Footer(id="footer")
 
     def on_mount(self) -> None:
