@@ -17,6 +17,7 @@ Registrar = Callable[[argparse._SubParsersAction], None]
 COMMAND_MODULES: tuple[str, ...] = (
     "workstation.export",
     "workstation.keys_cmd",
+    "workstation.paper_cmd",
     "workstation.soak",
     "workstation.ui.screenshots",
     "workstation.bench",

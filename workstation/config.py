@@ -159,6 +159,7 @@ class PaperConfig(_Section):
     speed: Seconds(0.01, 1000) = 1.0
     balances: dict[Annotated[str, Field(pattern=r"^[A-Z0-9]{1,20}$")], Money()] = Field(default_factory=dict)
     faults: Faults = Field(default_factory=Faults)  # dict(faults) gives {name: probability}
+    modify: Literal["cancel_replace", "amend"] = "cancel_replace"  # Binance spot's cancelReplace, or in place
 
 
 WsUrl = Annotated[str, BeforeValidator(_text), Field(max_length=300), _url("ws", "wss")]

@@ -15,9 +15,10 @@ limits), ``emulator.Emulator`` and ``contingent.Contingent`` (orders held locall
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from ..domain.book import Book
 from ..domain.execution import Execution
@@ -430,11 +431,9 @@ class Desk:
         ("leg"), a bracket's ("entry", "stop_loss", "take_profit"), scaled slices ("slice")."""
         if not members:
             raise DeskError("a group needs members")
-        actor = actor or members[0][1].origin.value
-        try:
-            return self.contingent.stage(kind, members, actor, confirm_duplicate=confirm_duplicate)
-        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
-            raise DeskError(str(exc)) from exc
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):  # InvalidSpec is a ValueError
+            return self.contingent.stage(kind, members, actor or members[0][1].origin.value,
+                                         confirm_duplicate=confirm_duplicate)
 
     def stage_oco(self, legs: list[OrderSpec], actor: str | None = None) -> list[Order]:
         return self.stage_group("oco", [("leg", leg) for leg in legs], actor)
@@ -444,30 +443,26 @@ class Desk:
         ``children``: stop_price, stop_limit_price, trailing_amount, trailing_percent, take_profit_price,
         take_profit_trigger (see contingent.bracket_children)."""
         market = self.market(entry.venue, entry.symbol)
-        try:
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
-        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
-            raise DeskError(str(exc)) from exc
         return self.stage_group("bracket", [("entry", entry), *kids], actor)
 
     def stage_scaled(self, base: OrderSpec, *, total: Decimal, start: Decimal, end: Decimal, count: int,
                      distribution: str = "equal", actor: str | None = None) -> list[Order]:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
-        try:
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
             if isinstance(count, bool) or not isinstance(count, int):
                 raise GroupError(f"count must be a whole number of orders, got {count!r:.40}")
             specs = scaled_specs(self.market(base.venue, base.symbol), base, dec(total), dec(start), dec(end),
                                  count, distribution)
-        except (GroupError, ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec is a ValueError
-            raise DeskError(str(exc)) from exc
         return self.stage_group("scaled", [("slice", s) for s in specs], actor)
 
     def group(self, client_order_id: str) -> Any:
         """The group an order belongs to (kind, members, roles), or None."""
         return self.contingent.group_of(client_order_id)
 
-    # -- the controls only a human holds ---------------------------------------------------------
+    # -- the controls only a human holds (each journaled with who and why) -----------------------
     def trading_state(self, venue: str) -> TradingState:
         return self.controls.state(venue)
 
@@ -475,20 +470,16 @@ class Desk:
         return {name: self.controls.state(name) for name in self.venues}
 
     def set_trading_state(self, venue: str, state: TradingState | str, actor: str = "human", reason: str = "") -> None:
-        """ACTIVE, REDUCING (only risk-reducing orders) or HALTED. Human only; journaled."""
-        try:
+        """ACTIVE, REDUCING (only risk-reducing orders) or HALTED."""
+        with _refused(ControlError, ValueError):
             self.controls.set_state(venue, TradingState(state), actor, reason)
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     async def kill(self, flatten: bool = False, actor: str = "human", reason: str = "kill switch") -> Any:
-        """HALT every account, disarm emulated orders, decline proposals, cancel every working order on
-        every venue; with ``flatten`` (the UI's second confirmation) close derivatives positions with
-        reduce-only market orders. Returns a KillReport (elapsed_ms to zero working orders)."""
-        try:
+        """HALT every account, stop schedules, disarm emulated orders, decline proposals, cancel every working
+        order on every venue (and chase the ones still on their way); with ``flatten`` (the UI's second
+        confirmation) close derivatives positions with reduce-only market orders. Returns a KillReport."""
+        with _refused(ControlError):
             return await self.controls.kill(actor, reason, flatten)
-        except ControlError as exc:
-            raise DeskError(str(exc)) from exc
 
     def kill_preview(self) -> Any:
         """What the kill switch would do now (KillPreview): working, emulated, pending and in-flight counts."""
@@ -496,28 +487,21 @@ class Desk:
 
     def rearm(self, actor: str = "human", venue: str | None = None, reason: str = "",
               to: TradingState | str = TradingState.ACTIVE) -> list[str]:
-        """Leave HALTED (every venue, or one) for ACTIVE or REDUCING. A deliberate human act; journaled."""
-        try:
+        """Leave HALTED (every venue, or one) for ACTIVE or REDUCING."""
+        with _refused(ControlError, ValueError):
             return self.controls.rearm(actor, venue, reason, TradingState(to))
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     def set_risk_limits(self, venue: str | None = None, symbol: str | None = None, *, actor: str = "human",
                         reason: str = "", **changes: Any) -> RiskLimits:
-        """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None).
-        Human only; journaled as ``risk_change`` with before and after."""
-        try:
+        """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None)."""
+        with _refused(ControlError, ValueError):
             return self.controls.set_limits(actor, venue, symbol, changes, reason)
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | int | str, actor: str = "human",
                            reason: str = "") -> Decimal:
-        """Change the account's leverage for a derivatives symbol at the venue. Human only; journaled."""
-        try:
+        """Change the account's leverage for a derivatives symbol at the venue."""
+        with _refused(ControlError):
             return await self.controls.set_leverage(actor, venue, symbol, leverage, reason)
-        except ControlError as exc:
-            raise DeskError(str(exc)) from exc
 
     def limits(self, venue: str, symbol: str) -> RiskLimits:
         return self.gate.limits_for(venue, symbol)
@@ -526,3 +510,12 @@ class Desk:
         """Every decision (stage, deny, approve, reject, send, cancel, modify, kill, re-arm, risk change)
         with who and why, oldest first: the audit screen's rows (AuditEntry)."""
         return self.controls.audit(since_ms, limit)
+
+
+@contextlib.contextmanager
+def _refused(*kinds: type[BaseException]) -> Iterator[None]:
+    """A part's refusal (a control or group error, a bad value) as the Desk's one error type."""
+    try:
+        yield
+    except kinds as exc:
+        raise DeskError(str(exc)) from exc

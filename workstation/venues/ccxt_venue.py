@@ -331,6 +331,19 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
             self.remember(report.venue_order_id, order.client_order_id)
         return report
 
+    async def order_by_venue_id(self, venue_order_id: str, symbol: str) -> OrderReport | None:
+        """The venue's order with this id, its client id as the venue gives it (whose order is this?); None
+        when the venue cannot look an order up by id or does not know it."""
+        if not self.has("fetchOrder"):
+            return None
+        try:
+            raw = await self._call("fetch_order", venue_order_id, symbol, {}, retry=True)
+        except VenueError as err:
+            if err.kind in (ErrorKind.NOT_FOUND, ErrorKind.PARAMETER):
+                return None
+            raise
+        return self.order_report(raw) if raw else None
+
     async def find_order(self, client_order_id: str, symbol: str, venue_order_id: str | None = None,
                          amount: Decimal | None = None) -> OrderReport | None:
         """Look an order up by our id, cheapest first: fetch_order, open orders, closed orders, my trades.
