@@ -28,7 +28,7 @@ from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
-from . import handling, startup, stream_health
+from . import handling, refresh_plan, startup, stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
 from .control import ControlError, Controls, approver_allowed
@@ -41,7 +41,6 @@ from .markouts import MarkoutRecorder
 from .oms import Ledger
 from .pretrade import PreTrade
 from .reconcile import Reconciler
-from .refresh_plan import RefreshPlanner
 from .risk import RiskGate, RiskLimits, TradingState
 from .router import OrderRouter
 from .schedule import Scheduler
@@ -184,7 +183,7 @@ class Desk:
             rec = self.reconcile_state.get(name, {})
             out.append(VenueState(name, venue.environment, venue.connected, venue.last_error, remaining, capacity,
                                   rec.get("at_ms"), rec.get("ok"), rec.get("differences", 0),
-                                  self.streams_ok.get(name, True), RefreshPlanner.of(self).plan(name).note,
+                                  self.streams_ok.get(name, True), refresh_plan.RefreshPlanner.of(self).plan(name).note,
                                   stream_health.summary(self, name)))
         return out
 
@@ -404,7 +403,6 @@ class Desk:
             return f"a bracket's exit: held here until its entry {spec.parent_id} fills, sized to what filled"
         if not spec.type.has_trigger:
             return None
-        # what is native is the venue's business: its rules (venues/venue_rules.py) say why an order is held here
         return self.venues[spec.venue].emulation_reason(spec, self.market(spec.venue, spec.symbol))
 
     def order_types(self, venue: str, symbol: str) -> dict[str, str]:
