@@ -38,7 +38,8 @@ def test_working_contracts_count_at_their_contract_size():
 
 def test_a_position_in_contracts_counts_at_its_contract_size():
     spec = OrderSpec("okx", OKX_PERP.symbol, Side.BUY, T.LIMIT, D("1"), price=D("25000"))
-    long = Position("okx", OKX_PERP.symbol, size=D("100"), average_entry=D("24000"))  # 1 BTC, +1,000 USDT unrealized
+    long = Position("okx", OKX_PERP.symbol, size=D("100"), average_entry=D("24000"),  # 1 BTC, +1,000 USDT unrealized
+                    contract_size=D("0.01"))  # as the ledger folds it once the market is known
     problems = check_margin(spec, context(positions={OKX_PERP.symbol: long}), RiskLimits(max_margin_pct=D("30")))
     assert problems == []  # 25,250 gross / 10x = 2,525 of 11,000 equity: 23%
     tight = check_margin(spec, context(positions={OKX_PERP.symbol: long}), RiskLimits(max_margin_pct=D("20")))

@@ -291,7 +291,7 @@ def check_margin(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[
         return [Problem("no_equity", f"no {settle} balance known on {market.venue} to measure margin against: "
                         f"wait for the first refresh")]
     size_of = ctx.contract_sizes.get  # sizes here are contracts: in quote they are x the contract size
-    unrealized = sum((p.unrealized_pnl(ctx.marks.get(s)) * size_of(s, ONE) for s, p in ctx.positions.items()), ZERO)
+    unrealized = sum((p.unrealized_pnl(ctx.marks.get(s)) for s, p in ctx.positions.items()), ZERO)  # (x contract size)
     equity = balance.total + unrealized
     if equity <= 0:
         return [Problem("max_margin", f"equity on {market.venue} is {equity:.2f} {settle}: no room for margin")]

@@ -27,7 +27,7 @@ from .ccxt_account import AccountReads
 from .ccxt_parse import _FINGERPRINT, _FINGERPRINT_KEYS, _CLIENT_ID, _ID, OpenOrders, ReportParsing
 from .errors import ErrorKind, RedactingFilter, VenueError, register_secret
 from .rate import RateBudget
-from .venue_rules import apply_error_codes, apply_options, rules_for
+from .venue_rules import AMEND, apply_error_codes, apply_options, rules_for
 
 __all__ = ["ENVIRONMENTS", "PUBLIC_OPERATIONS", "ExchangeVenue", "OpenOrders", "RateBudget"]
 
@@ -36,15 +36,6 @@ ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 # Calls that need no keys: they keep working (the book, the chart) while an account's keys are refused.
 PUBLIC_OPERATIONS = frozenset({"load_markets", "fetch_order_book", "watch_order_book", "fetch_ticker",
                                "fetch_ohlcv", "fetch_trades", "fetch_time", "fetch_status"})
-
-# Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
-# kind. Any other venue's modify is a cancel followed by a replacement for what is left.
-AMENDS_IN_PLACE = frozenset({
-    ("binanceusdm", "contract"), ("binancecoinm", "contract"), ("binance", "contract"),
-    ("bybit", "spot"), ("bybit", "contract"), ("okx", "spot"), ("okx", "contract"), ("myokx", "spot"),
-    ("myokx", "contract"), ("bitget", "contract"), ("gate", "spot"), ("gate", "contract"), ("paper", "spot"),
-    ("paper", "contract"),
-})
 
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
@@ -314,9 +305,12 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
         declared = getattr(self.exchange, "modify_semantics", None)
         if declared is not None:
             return declared == "amend"
+        exchange_id = str(getattr(self.exchange, "id", ""))
         market = self.markets.get(symbol) if symbol else None
         kind = market.kind if market is not None else self._default_kind()[0]
-        return (str(getattr(self.exchange, "id", "")), "spot" if kind == "spot" else "contract") in AMENDS_IN_PLACE
+        if exchange_id == "binance" and kind != "spot":
+            return True  # Binance's futures amend in place (PUT /fapi/v1/order); its spot replaces
+        return rules_for(exchange_id).amend == AMEND
 
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
         """Amend in place (see ``modifies_in_place``): ``amount`` is the order's new total."""
