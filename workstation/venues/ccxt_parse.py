@@ -50,7 +50,9 @@ TYPES = {
 # REST trades carry none at all; Bybit orderLinkId, OKX clOrdId, Gate text, KuCoin/Bitget clientOid ...)
 _TRADE_ID_KEYS = ("clientOrderId", "c", "orderLinkId", "clOrdId", "clientOid", "text", "client_order_id", "cl_ord_id")
 
-_FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
+# What must change for a listed order's answer to be parsed again. Not its symbol (an order never moves) nor
+# its average price (it moves only with what filled): fewer fields, a cheaper listing of 10,000 orders.
+_FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "clientOrderId")
 _FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
 _ID = operator.itemgetter("id")
 _CLIENT_ID = operator.methodcaller("get", "clientOrderId")
