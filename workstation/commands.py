@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workstation.ui.screenshots",
     "workstation.bench",
     "workstation.evaluation.command",
+    "workstation.venues_cmd",
 )
 
 

@@ -162,13 +162,21 @@ class PaperConfig(_Section):
     modify: Literal["cancel_replace", "amend"] = "cancel_replace"  # Binance spot's cancelReplace, or in place
 
 
+WsUrl = Annotated[str, BeforeValidator(_text), Field(max_length=300), _url("ws", "wss")]
+
+
 class VenueTable(_Section):
     exchange: Annotated[str, BeforeValidator(_text), Field(max_length=40, pattern=r"^[a-z0-9_]+$")]
     environment: Literal["testnet", "demo", "live"]
     account: Name = "main"
     symbols: SymbolList = ()
     rest_url: Annotated[str, BeforeValidator(_text), Field(max_length=300), _url("http", "https")] | None = None
-    ws_url: Annotated[str, BeforeValidator(_text), Field(max_length=300), _url("ws", "wss")] | None = None
+    ws_url: WsUrl | None = None
+    # separate websocket bases where a proxy serves them apart (each defaults to ws_url): market streams, the
+    # private (user) streams, and the WebSocket API (Binance's user stream subscribes through it)
+    ws_public_url: WsUrl | None = None
+    ws_private_url: WsUrl | None = None
+    ws_api_url: WsUrl | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     confirm_live: Flag = False
 

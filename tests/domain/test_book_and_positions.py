@@ -99,3 +99,26 @@ def test_tick_and_lot_checks_are_exact_at_any_number_of_digits():
     assert [p.rule for p in market.check(spec)] == ["amount_step"]
     assert market.round_price(price, Side.SELL) == Decimal("64499.51")  # a sell never rounds down past its price
     assert market.round_price(price, Side.BUY) == Decimal("64499.50")
+
+
+def test_money_of_a_position_counted_in_contracts_is_times_the_contract_size():
+    # an OKX BTC perpetual: 2 contracts of 0.01 BTC bought at 60,000, closed at 61,000: 20 USDT, not 2,000
+    def fill(side, price, tid):
+        return Fill("okx", tid, "c", "v", "BTC/USDT:USDT", side, D(price), D("2"))
+
+    pos = Position("okx", "BTC/USDT:USDT", contract_size=D("0.01")).apply(fill(Side.BUY, "60000", "t1"))
+    assert pos.unrealized_pnl(D("61000")) == D("20") and pos.notional(D("61000")) == D("1220")
+    assert pos.apply(fill(Side.SELL, "61000", "t2")).realized_pnl == D("20")
+
+
+async def test_the_ledger_folds_positions_again_once_the_contract_sizes_are_known(tmp_path):
+    from workstation.desk.events import EventBus
+    from workstation.desk.journal import Journal
+    from workstation.desk.clock import ManualClock
+    from workstation.desk.oms import Ledger
+
+    ledger = Ledger(Journal(tmp_path / "j.sqlite3"), EventBus(), ManualClock())
+    ledger.record_fill(Fill("okx", "t1", "", "v1", "BTC/USDT:USDT", Side.BUY, D("60000"), D("2")))
+    assert ledger.positions[("okx", "BTC/USDT:USDT")].unrealized_pnl(D("61000")) == D("2000")  # before: x1
+    ledger.set_contract_sizes({("okx", "BTC/USDT:USDT"): D("0.01")})
+    assert ledger.positions[("okx", "BTC/USDT:USDT")].unrealized_pnl(D("61000")) == D("20")

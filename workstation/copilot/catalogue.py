@@ -22,6 +22,7 @@ from .reads import (get_balances, get_book, get_candles, get_executions, get_mar
                     get_risk_limits, get_trades, list_markets)
 from .schedule_tool import SCHEDULE_DESCRIPTION, stage_schedule
 from .schema import Arguments, Dec, Flag, Text, Whole, parameters_schema
+from .venue_tools import DESCRIPTION as VENUE_PROFILES, VenueProfilesArguments, get_venue_profiles
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[Any]]
 
@@ -159,6 +160,7 @@ CATALOGUE: tuple[Tool, ...] = (
          get_executions),
     Tool("get_risk_limits", "read", "The risk limits for a market: max order notional and amount, price collar, "
          "max open orders.", MarketArguments, get_risk_limits),
+    Tool("get_venue_profiles", "read", VENUE_PROFILES, VenueProfilesArguments, get_venue_profiles),
     Tool("stage_order", "act", "Propose one order. It waits for the trader's approval; nothing is sent by this call.",
          StageOrderArguments, stage_order),
     Tool("stage_bracket", "act", "Propose an entry with a protective stop-loss and a take-profit (the exits are "

@@ -85,6 +85,12 @@ class CopilotView:
                 raise ViewError(f"the copilot may not journal {kind!r}")
             return desk.journal.append(kind, actor=actor, payload=payload)
 
+        async def venue_profiles(venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
+            from ..desk.profiles import Profiles  # read-only: fees, depth, rules, status (may ask the venues)
+
+            profiles = await Profiles.of(desk).fresh()
+            return [p.as_dict() for p in profiles.profiles() if venue in (None, p.venue) and symbol in (None, p.symbol)]
+
         def propose_schedule(*args: Any) -> Any:
             from ..desk.schedule import ScheduleError
 
@@ -115,6 +121,7 @@ class CopilotView:
             "executions": lambda: copy.deepcopy(list(desk.executions())),
             "limits": lambda venue, symbol: desk.gate.limits_for(venue, symbol),
             "venue_status": venue_status,
+            "venue_profiles": venue_profiles,
             "check": lambda spec: list(desk.check(spec)),
             "stage": stage,
             "propose_schedule": propose_schedule,
@@ -179,6 +186,10 @@ class CopilotView:
 
     def now_ms(self) -> int:
         return self._ops["now_ms"]()
+
+    async def venue_profiles(self, venue: str | None = None, symbol: str | None = None) -> list[dict[str, Any]]:
+        """Per watched venue and symbol: fees this account pays, depth within 10/50/100 bps, rules, status."""
+        return await self._ops["venue_profiles"](venue, symbol)
 
     def check(self, spec: OrderSpec) -> list[Problem]:
         """The risk gate and market rules as a dry run: nothing is staged."""

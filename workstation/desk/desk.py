@@ -28,7 +28,7 @@ from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
-from . import handling, startup
+from . import handling, refresh_plan, startup, stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
 from .control import ControlError, Controls, approver_allowed
@@ -107,6 +107,7 @@ class Desk:
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
         self.router.spawn(self.schedules.run())
+        self.router.spawn(stream_health.check_at_start(self))  # quiets ccxt's orphans; says which stream is down
 
     async def stop(self) -> None:
         await self.router.stop()
@@ -182,7 +183,8 @@ class Desk:
             rec = self.reconcile_state.get(name, {})
             out.append(VenueState(name, venue.environment, venue.connected, venue.last_error, remaining, capacity,
                                   rec.get("at_ms"), rec.get("ok"), rec.get("differences", 0),
-                                  self.streams_ok.get(name, True)))
+                                  self.streams_ok.get(name, True), refresh_plan.RefreshPlanner.of(self).plan(name).note,
+                                  stream_health.summary(self, name)))
         return out
 
     # -- reconciliation: what the status bar and the reconciliation screen show, and the trader's verbs ------
@@ -401,11 +403,12 @@ class Desk:
             return f"a bracket's exit: held here until its entry {spec.parent_id} fills, sized to what filled"
         if not spec.type.has_trigger:
             return None
-        return handling.emulation_reason(spec, self.market(spec.venue, spec.symbol))
+        return self.venues[spec.venue].emulation_reason(spec, self.market(spec.venue, spec.symbol))
 
     def order_types(self, venue: str, symbol: str) -> dict[str, str]:
         """For the ticket: each order type and flag as "native", "emulated" or "unsupported" on this market."""
-        return handling.order_types(self.market(venue, symbol), self.venues[venue].has("editOrder"))
+        return handling.order_types(self.market(venue, symbol), self.venues[venue].has("editOrder"),
+                                    self.venues[venue].trigger_sources(symbol))
 
     def explain(self, spec: OrderSpec) -> str:
         """One line for the ticket: what will happen if this order is approved."""

@@ -38,6 +38,7 @@ class Ledger:
         self.by_venue_id: dict[tuple[str, str], str] = {}
         self.fills: dict[tuple[str, str], Fill] = {}
         self.positions: dict[tuple[str, str], Position] = {}
+        self.contract_sizes: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) -> base units per contract
         self.executions: dict[str, Execution] = {}
         self.unmatched_fills: dict[tuple[str, str], Fill] = {}  # fills whose order we do not know (yet)
         self.fill_received_ms: dict[tuple[str, str], int] = {}  # desk wall clock when each fill was recorded
@@ -64,7 +65,8 @@ class Ledger:
         self.fill_received_ms = dict(received_ms or {})
         for fill in sorted(fills.values(), key=lambda f: (f.timestamp_ms, f.trade_id)):
             key = (fill.venue, fill.symbol)
-            self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+            self.positions[key] = self.positions.get(key) or self.empty_position(*key)
+            self.positions[key] = self.positions[key].apply(fill)
             owner = self.find(fill.venue, fill.client_order_id, fill.venue_order_id)
             if owner is None or fill.trade_id not in owner.trade_ids:
                 self.unmatched_fills[fill.key] = fill  # (refused as an overfill, or its order unknown)
@@ -73,6 +75,25 @@ class Ledger:
                 self.executions[order.client_order_id] = Execution.from_order(order)
             if order.status is OrderStatus.IN_DOUBT:  # a restart grants a fresh grace period
                 self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
+
+    # -- positions -------------------------------------------------------------------------------
+    def empty_position(self, venue: str, symbol: str) -> Position:
+        return Position(venue, symbol, contract_size=self.contract_sizes.get((venue, symbol), Decimal(1)))
+
+    def set_contract_sizes(self, sizes: dict[tuple[str, str], Decimal]) -> None:
+        """The markets' contract sizes, known once the venues are loaded: positions folded again where one
+        is not 1 (a venue that counts contracts, not base units)."""
+        changed = {k for k, v in sizes.items() if v != self.contract_sizes.get(k, Decimal(1))}
+        self.contract_sizes.update(sizes)
+        if not changed:
+            return
+        for fill in sorted((f for f in self.fills.values() if (f.venue, f.symbol) in changed),
+                           key=lambda f: (f.timestamp_ms, f.trade_id)):
+            key = (fill.venue, fill.symbol)
+            if key in changed:
+                self.positions[key] = self.empty_position(*key)
+                changed.discard(key)
+            self.positions[key] = self.positions[key].apply(fill)
 
     # -- orders ----------------------------------------------------------------------------------
     def add(self, order: Order, kind: str, actor: str, payload: dict | None = None) -> None:
@@ -223,7 +244,7 @@ class Ledger:
         self.fills[fill.key] = fill
         self.fill_received_ms[fill.key] = now
         key = (fill.venue, fill.symbol)
-        self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+        self.positions[key] = (self.positions.get(key) or self.empty_position(*key)).apply(fill)
 
     def _book_fill(self, order: Order, fill: Fill) -> None:
         now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()

@@ -77,6 +77,8 @@ class PreTrade:
             flattening=flattening,
             venue_leverage=desk.venue_leverage.get(key) or getattr(info, "leverage", None),
             position_mode=desk.position_mode.get(spec.venue),
+            contract_sizes={s: m.contract_size for (v, s), m in desk.markets.items()
+                            if v == spec.venue and m.contract_size != 1},
         )
 
     def daily_pnl(self, venue: str, marks: dict[str, Decimal] | None = None) -> Decimal:
@@ -87,7 +89,7 @@ class PreTrade:
         # Incremental (was a full re-fold of every fill on every check: O(fills) per order, quadratic over a session).
         fold, seen = self._day_folds.get(venue, (None, 0))
         if fold is None or fold.day != day or seen > len(desk.ledger.fills):
-            fold, seen = DayFold(day), 0
+            fold, seen = DayFold(day, desk.ledger.empty_position), 0
         received = desk.ledger.fill_received_ms
         for fill in itertools.islice(desk.ledger.fills.values(), seen, None):
             if fill.venue == venue:
@@ -157,8 +159,9 @@ class DayFold:
     the baseline. A new fill only re-folds its symbol from where it sorts in, so a check stays cheap.
     """
 
-    def __init__(self, day_start_ms: int):
+    def __init__(self, day_start_ms: int, empty_position: Any = Position):
         self.day = day_start_ms
+        self.empty_position = empty_position  # (venue, symbol) -> a flat position with the market's contract size
         self._keys: dict[str, list[tuple[int, int, str]]] = {}
         self._fills: dict[str, list[tuple[int, Fill]]] = {}
         self._states: dict[str, list[Position]] = {}
@@ -176,7 +179,7 @@ class DayFold:
         keys.insert(at, key)
         fills.insert(at, (received_ms, fill))
         del states[at:]
-        pos = states[-1] if states else Position(fill.venue, fill.symbol)
+        pos = states[-1] if states else self.empty_position(fill.venue, fill.symbol)
         for _, f in fills[at:]:
             pos = pos.apply(f)
             states.append(pos)
@@ -187,7 +190,7 @@ class DayFold:
             if not states:
                 continue
             now = states[-1]
-            start = Position(now.venue, symbol)
+            start = self.empty_position(now.venue, symbol)
             for (received, _), state in zip(self._fills[symbol], states):
                 if received >= self.day:
                     break

@@ -36,6 +36,7 @@ from ..venues.ccxt_venue import OpenOrders
 from ..venues.errors import VenueError
 from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
+from .refresh_plan import RefreshPlanner
 from .differences import Difference, DifferenceLog, DifferenceView, Item, ReconcileStatus
 from .drift import Drift
 from .ports import DeskPort
@@ -138,7 +139,8 @@ class Reconciler:
             fetched: list[Fill] = []
             cursors: list[tuple[str | None, list[Fill]]] = []  # advanced only once the fills are recorded
             if self._symbol_required(venue_name, "fetchMyTrades"):
-                for symbol in sorted({*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}):
+                wanted = {*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}
+                for symbol in RefreshPlanner.of(desk).trade_symbols(venue_name, wanted):  # the budget's choice
                     since = self._cursor(venue_name, symbol)
                     got = await venue.fetch_my_trades(symbol, None if since is None else since - FILL_OVERLAP_MS)
                     calls += 1

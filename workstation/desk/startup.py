@@ -33,6 +33,7 @@ async def connect(desk: DeskPort) -> dict[str, Any]:
             raise DeskError(f"{name} has no market {', '.join(unknown)}: known symbols include "
                             f"{', '.join(list(markets)[:8])}")
         desk.watch_symbols[name] = desk.watch_symbols.get(name) or list(markets)[:4]
+        desk.ledger.set_contract_sizes({(name, s): m.contract_size for s, m in markets.items()})
     await read_account_settings(desk)
     await desk.sync_books()
     await desk.refresh()

@@ -19,7 +19,7 @@ from .orders import Fill
 class VenuePositionInfo:
     """What the venue reports for a derivatives position. Informational: fills stay the truth here."""
 
-    size: Decimal  # signed, in base units (contracts * contract size)
+    size: Decimal  # signed, in the market's order unit: contracts on a contract market (as fills and orders)
     entry_price: Decimal | None = None
     mark_price: Decimal | None = None
     leverage: Decimal | None = None
@@ -40,6 +40,9 @@ class Position:
     venue_info: VenuePositionInfo | None = field(default=None, compare=False)
     stop_loss: Decimal | None = field(default=None, compare=False)
     take_profit: Decimal | None = field(default=None, compare=False)
+    # Base units per unit of size: 1 for spot and for venues that count contracts in base; 0.01 for an OKX
+    # BTC perpetual counted in contracts. Every amount of money (PnL, notional) is size x price x this.
+    contract_size: Decimal = Decimal(1)
 
     @property
     def side(self) -> str:
@@ -48,10 +51,10 @@ class Position:
     def unrealized_pnl(self, mark: Decimal | None) -> Decimal:
         if mark is None or not self.size:
             return ZERO
-        return self.size * (mark - self.average_entry)
+        return self.size * (mark - self.average_entry) * self.contract_size
 
     def notional(self, mark: Decimal | None) -> Decimal:
-        return abs(self.size) * (mark if mark is not None else self.average_entry)
+        return abs(self.size) * (mark if mark is not None else self.average_entry) * self.contract_size
 
     def apply(self, fill: Fill) -> "Position":
         qty = fill.amount * fill.side.sign  # signed change
@@ -63,7 +66,7 @@ class Position:
         else:
             closing = min(abs(qty), abs(size))
             direction = 1 if size > 0 else -1
-            realized += closing * (fill.price - avg) * direction
+            realized += closing * (fill.price - avg) * direction * self.contract_size
             size = size + qty
             if size == 0:
                 avg = ZERO
@@ -85,8 +88,8 @@ def fee_in_quote(fill: Fill) -> Decimal:
     return fill.fee * fill.price if fill.fee_currency == base else fill.fee
 
 
-def position_from_fills(venue: str, symbol: str, fills: Iterable[Fill]) -> Position:
-    pos = Position(venue, symbol)
+def position_from_fills(venue: str, symbol: str, fills: Iterable[Fill], contract_size: Decimal = Decimal(1)) -> Position:
+    pos = Position(venue, symbol, contract_size=contract_size)
     for fill in sorted(fills, key=lambda f: (f.timestamp_ms, f.trade_id)):
         pos = pos.apply(fill)
     return pos

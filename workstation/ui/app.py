@@ -26,6 +26,7 @@ from textual.css.query import NoMatches
 
 from ..config import Config
 from ..desk.desk import Desk, DeskError
+from ..desk.fallback import Fallback
 from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderChanged, PositionsChanged,
                            ProposalStaged, ReconcileReport, RiskAlert)
 from ..paths import themes_dirs
@@ -79,6 +80,7 @@ class WorkstationApp(App):
         self._unsubscribe: Callable[[], None] | None = None
         self._alerts: list[RiskAlert] = []
         self._candle_key: tuple[str, str] | None = None
+        self.fallback = Fallback.attach(desk)  # a refused order's alternative, staged for approval (never sent)
         self.keymap = dict(self.config.keys)
         # Themes: ours from files, Textual's built-ins untouched.
         themes, self.theme_failures = load_themes(theme_dirs if theme_dirs is not None else themes_dirs())
@@ -543,6 +545,16 @@ class WorkstationApp(App):
         from .screens.audit import AuditScreen
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen(self.desk))
+
+    def action_venue_profiles(self) -> None:
+        from .screens.profiles import ProfilesScreen
+        if not isinstance(self.screen, ProfilesScreen):
+            self.push_screen(ProfilesScreen(self.desk))
+
+    def action_compare_venues(self) -> None:
+        from .screens.compare import CompareScreen
+        if not isinstance(self.screen, CompareScreen):
+            self.push_screen(CompareScreen(self.desk, self.main_screen.selected[1]))
 
     def open_reconcile(self) -> None:
         from .screens.reconcile import ReconcileScreen

@@ -48,6 +48,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("R", "reconcile_screen", "Reconcile", id="reconcile_screen", show=False),
     Binding("A", "audit", "Audit", id="audit", show=False),
     Binding("T", "tca", "TCA", id="tca", show=False),
+    Binding("V", "app.venue_profiles", "Venues", id="venue_profiles", show=False),
+    Binding("B", "app.compare_venues", "Best venue", id="compare_venues", show=False),
 ]
 
 # Inside the order ticket.
@@ -157,6 +159,13 @@ DESCRIPTIONS: dict[str, str] = {
     "tca_group": "TCA: group by symbol, size, order type, origin, everything",
     "tca_window": "TCA: window all, 5 min, 1 h, 24 h, last 50",
     "close": "close this window",
+    "venue_profiles": "venue profiles: fees you pay, depth within 10/50/100 bps, rules, status, rate budget",
+    "compare_venues": "one symbol across venues: the all-in price of a size on each, stage the best",
+    "profiles_refresh": "ask the venues for this account's fees and their status",
+    "profiles_close": "close",
+    "compare_flip_side": "cross-venue: switch buy and sell",
+    "compare_stage": "cross-venue: stage the best (or selected) venue for approval",
+    "compare_close": "close",
 }
 
 
@@ -177,6 +186,8 @@ def _display(binding: Binding, keymap: dict[str, str]) -> str:
 
 def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
     keymap = keymap or {}
+    from .screens.compare import CompareScreen
+    from .screens.profiles import ProfilesScreen
     from .screens.tca import TcaScreen  # its own bindings, with ids: listed and remappable too
 
     rows = []
@@ -184,7 +195,8 @@ def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
     for where, table in (("main", MAIN_BINDINGS), ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS),
                          ("proposal", PROPOSAL_BINDINGS), ("confirm", CONFIRM_BINDINGS),
                          ("kill", KILL_BINDINGS), ("reconcile", RECONCILE_BINDINGS), ("audit", AUDIT_BINDINGS),
-                         ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS)):
+                         ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS),
+                         ("venues", ProfilesScreen.BINDINGS), ("compare", CompareScreen.BINDINGS)):
         for b in table:
             if isinstance(b, tuple) or (b.id or b.action) in seen:
                 continue

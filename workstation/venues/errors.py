@@ -84,6 +84,9 @@ def classify(exc: BaseException, operation: str) -> ErrorKind:
         return ErrorKind.UNKNOWN_OUTCOME if write else ErrorKind.TRANSIENT
     if isinstance(exc, ccxt.OrderNotFound):
         return ErrorKind.NOT_FOUND
+    if isinstance(exc, ccxt.DuplicateOrderId) and operation == "create_order":
+        # the venue already holds an order with our client id (an earlier send did arrive): look it up
+        return ErrorKind.UNKNOWN_OUTCOME
     if isinstance(exc, ccxt.AuthenticationError):
         return ErrorKind.AUTH
     if isinstance(exc, (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.ArgumentsRequired, ccxt.NotSupported)):
