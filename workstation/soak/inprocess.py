@@ -1,29 +1,15 @@
-"""`workstation soak`: thousands of orders through the whole Desk against the paper exchange with faults on.
+"""The in-process Desk driver: one Desk and the paper exchange in one process, crashes simulated.
 
-Virtual time: the paper exchange has no latency and moves only on ``step()``; the Desk runs on a
-ManualClock that moves with it. So a run is fast, and the same seed gives the same run.
-
-Faults: timeouts after the venue accepted (create, cancel, modify), 429s, 503s, maintenance windows,
-dropped fill and order messages, stream disconnects, late (stale) open-order snapshots, external orders
-placed on the account by someone else, and at least one crash and restart per thousand orders (at
-random points: between the journaled intent and the send, after the venue accepted but before the ack,
-or idle). After every crash the Desk restarts from the journal, reconciles before any approval, then
-the faults pause and the soak counts the refreshes until the Desk equals the venue.
-
-Invariants (all must be 0): ``duplicates`` (an intent with more than one venue order), ``lost_fills``
-(a venue trade the Desk never counted), ``double_counted_fills`` (a fill counted twice, or more filled
-here than at the venue), ``illegal_transitions``, ``drift_after_converge`` (differences left once the
-faults stop). The exit status is non-zero when any is broken, or when the Desk fails to converge.
+Not the soak (``workstation soak`` runs the Desk in a child process and referees it from outside; see
+``workstation.soak``). Kept as a harness for tests that want a Desk on a virtual clock in their own
+process (tests/desk/test_stateful_reconcile.py) and for the bench's soak baseline.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -32,26 +18,20 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-from .desk.clock import ManualClock
-from .desk.desk import Desk, DeskError, DeskSettings
-from .desk.journal import Journal
-from .desk.risk import RiskGate, RiskLimits
-from .domain.orders import OrderSpec, OrderStatus, OrderType, Side
-from .venues.ccxt_venue import ExchangeVenue
-from .venues.errors import VenueError
-from .venues.paper.exchange import PaperExchange
+from ..desk.clock import ManualClock
+from ..desk.desk import Desk, DeskError, DeskSettings
+from ..desk.journal import Journal
+from ..desk.risk import RiskGate, RiskLimits
+from ..domain.orders import OrderSpec, OrderStatus, OrderType, Side
+from ..venues.ccxt_venue import ExchangeVenue
+from ..venues.errors import VenueError
+from ..venues.paper.exchange import PaperExchange
 
-SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"]
-VENUE = "paper"
-DEFAULT_FAULTS = {
-    "timeout_after_accept": 0.03,
-    "rate_limit": 0.02,
-    "server_error": 0.02,
-    "drop_fill_message": 0.2,
-    "stream_disconnect": 0.02,
-    "maintenance": 0.0005,
-}
-INVARIANTS = ("duplicates", "lost_fills", "double_counted_fills", "illegal_transitions", "drift_after_converge")
+from .child import SYMBOLS as _SYMBOLS
+from .child import VENUE
+from .venue_server import DEFAULT_FAULTS
+
+SYMBOLS = list(_SYMBOLS)
 MAX_CONVERGE_REFRESHES = 10
 
 
@@ -91,23 +71,6 @@ class SoakResult:
     outcomes: dict[str, int] = field(default_factory=dict)
     denied: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(getattr(self, k) == 0 for k in INVARIANTS) and self.refreshes_to_converge <= MAX_CONVERGE_REFRESHES \
-            and not self.problems
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "duplicates": self.duplicates, "lost_fills": self.lost_fills,
-            "double_counted_fills": self.double_counted_fills, "illegal_transitions": self.illegal_transitions,
-            "drift_after_converge": self.drift_after_converge, "orders": self.orders,
-            "faults_injected": self.faults_injected, "orders_per_s": round(self.orders_per_s, 1),
-            "refreshes_to_converge": self.refreshes_to_converge, "crashes": self.crashes,
-            "converge_phases": self.converge_phases, "elapsed_s": round(self.elapsed_s, 2), "seed": self.seed,
-            "faults": self.faults, "outcomes": self.outcomes, "denied": self.denied,
-            "problems": self.problems[:20], "ok": self.ok,
-        }
 
 
 class Soak:
@@ -531,35 +494,3 @@ class Soak:
         summary = desk.take_recovery()
         if summary is not None and desk.take_recovery() is not None:
             self.result.problems.append("the recovery summary was shown twice")
-
-
-async def run_soak(orders: int = 10_000, seed: int = 1, **kwargs: Any) -> SoakResult:
-    return await Soak(orders, seed, **kwargs).run()
-
-
-def _main(args: argparse.Namespace) -> int:
-    if args.orders <= 0:
-        print("workstation soak: --orders must be positive", file=sys.stderr)
-        return 2
-    result = asyncio.run(run_soak(args.orders, args.seed))
-    if args.json:
-        print(json.dumps(result.as_dict(), sort_keys=False))
-    else:
-        d = result.as_dict()
-        for key in INVARIANTS:
-            print(f"{key:24} {d[key]:>10}   {'ok' if d[key] == 0 else 'BROKEN'}")
-        for key in ("orders", "faults_injected", "orders_per_s", "refreshes_to_converge", "crashes", "elapsed_s"):
-            print(f"{key:24} {d[key]:>10}")
-        print("faults: " + ", ".join(f"{k} {v}" for k, v in d["faults"].items()))
-        for problem in d["problems"]:
-            print(f"problem: {problem}")
-        print("OK" if result.ok else "INVARIANT BROKEN")
-    return 0 if result.ok else 1
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("soak", help="run N orders on the paper exchange with faults on and check the invariants")
-    p.add_argument("--orders", type=int, default=10_000, help="orders to send (default 10000)")
-    p.add_argument("--seed", type=int, default=1, help="seed: the same seed gives the same run")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=_main)
