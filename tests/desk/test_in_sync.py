@@ -491,3 +491,67 @@ async def test_a_venue_whose_balances_the_fills_do_not_explain_is_never_in_sync(
     status = restarted.reconcile_status("paper")[0]
     drifts = {d.symbol: d.amount for d in restarted.reconcile_differences("paper") if d.kind == "balance_drift"}
     assert status.state == "differences" and drifts["ETH"] == D("-2")
+
+
+# -- found by the soak: what the Desk learns is in the journal, and a look-up's answer is not older news ------
+async def test_a_desk_rebuilt_from_the_journal_knows_every_venue_id_the_live_one_learnt(tmp_path):
+    from ccxt.base.errors import RequestTimeout
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    bid = desk.book("paper", "ETH/USDT").best_bid
+    real_create = exchange.create_order
+
+    async def accept_then_time_out(*args, **kwargs):
+        await real_create(*args, **kwargs)
+        raise RequestTimeout("paper request timed out")
+
+    exchange.create_order = accept_then_time_out
+    order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
+                                                    price=desk.market("paper", "ETH/USDT").round_price(
+                                                        bid * D("0.98"), Side.BUY))).client_order_id)
+    exchange.create_order = real_create
+    assert order.status is S.IN_DOUBT and order.venue_order_id is None
+    await desk.router.resolve_now(desk.ledger.orders[order.client_order_id])  # found: the venue's id learnt
+    await exchange.create_order("ETH/USDT", "limit", "buy", D("0.01"),
+                                desk.market("paper", "ETH/USDT").round_price(bid * D("0.97"), Side.BUY),
+                                {"clientOrderId": "someone"})
+    clock.advance(3000)
+    await desk.refresh()  # someone else's order adopted: its venue id learnt too
+    live = {cid: o.venue_order_id for cid, o in desk.ledger.orders.items()}
+    assert all(live.values()) and len(live) == 2
+    desk.journal.close()
+    replayed = build(tmp_path / "j.sqlite3", exchange, clock)
+    assert {cid: o.venue_order_id for cid, o in replayed.ledger.orders.items()} == live
+
+
+async def test_a_look_up_does_not_move_an_order_that_something_else_settled_while_it_asked(tmp_path):
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    clock = ManualClock()
+    desk = build(tmp_path / "j.sqlite3", exchange, clock, in_doubt_grace_s=1.0)
+    await desk.connect()
+    bid = desk.book("paper", "ETH/USDT").best_bid
+    exchange.set_fault("server_error", 1.0)  # the send fails before the venue applies it: nothing placed
+    price = desk.market("paper", "ETH/USDT").round_price(bid * D("0.98"), Side.BUY)
+    order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
+                                                    price=price)).client_order_id)
+    exchange.set_fault("server_error", 0.0)
+    assert order.status is S.IN_DOUBT
+    venue = desk.venues["paper"]
+    real_find = venue.find_order
+
+    async def meanwhile_declared_lost(*args, **kwargs):
+        answer = await real_find(*args, **kwargs)
+        mine = desk.ledger.orders[order.client_order_id]
+        desk.ledger.move(mine, S.LOST, "lost", reason="the resolver's own look-up, while the reconciler asked")
+        return answer
+
+    venue.find_order = meanwhile_declared_lost
+    clock.advance(500)
+    await desk.refresh()
+    assert desk.order(order.client_order_id).status is S.LOST
+    assert desk.ledger.illegal_transitions == 0

@@ -68,7 +68,7 @@ def run(quick: bool) -> Result:
     seconds = SIM_MINUTES * 60 / speed
     with workdir("bench-startup-") as base:
         _spawn("empty", base)  # warm the OS file cache for both
-        empty_s, app_s, ready, rss_first = [], [], [], []
+        empty_s, app_s, rss_first = [], [], []
         for i in range(runs):
             empty_s.append(_spawn("empty", base / f"e{i}")[1])
             figs, first, _ = _spawn("first-book", base / f"a{i}")

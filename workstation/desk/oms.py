@@ -111,14 +111,18 @@ class Ledger:
                 return self.orders.get(cid)
         return None
 
-    def set_venue_id(self, order: Order, venue_order_id: str | None) -> None:
+    def set_venue_id(self, order: Order, venue_order_id: str | None, *, journal: bool = True) -> bool:
         """The venue's id for our order, whichever path brought it: fills booked under that id before it was
-        known are attached now (finding: a REST trade has only the venue's order id)."""
-        if venue_order_id and order.venue_order_id != venue_order_id:
-            order.venue_order_id = venue_order_id
-            self.by_venue_id[(order.venue, venue_order_id)] = order.client_order_id
-            if self.unmatched_fills:
-                self.attach_unmatched(order)
+        known are attached now (a REST trade has only the venue's order id). Journaled, so a Desk rebuilt
+        from the journal knows it too; ``journal=False`` when the caller journals the order right after."""
+        if not venue_order_id or order.venue_order_id == venue_order_id:
+            return False
+        order.venue_order_id = venue_order_id
+        self.by_venue_id[(order.venue, venue_order_id)] = order.client_order_id
+        attached = self.attach_unmatched(order) if self.unmatched_fills else 0  # (journals what it attaches)
+        if journal and not attached and order.client_order_id in self.orders:
+            self.touch(order, "venue_id", payload={"venue_order_id": venue_order_id})
+        return True
 
     def move(self, order: Order, new: OrderStatus, kind: str, actor: str = "desk", reason: str = "",
              payload: dict | None = None) -> bool:
@@ -167,7 +171,8 @@ class Ledger:
 
     def apply_report(self, order: Order, report: OrderReport, kind: str = "report") -> None:
         """Bring an order in line with what the venue says about it."""
-        self.set_venue_id(order, report.venue_order_id)
+        learnt_id = self.set_venue_id(order, report.venue_order_id, journal=False)
+        moved = False
         if report.filled is not None and report.filled > order.filled:
             self.fills_needed.add((order.venue, order.symbol))  # the fills themselves come from trades
         if order.status in (OrderStatus.IN_DOUBT, OrderStatus.LOST):
@@ -184,8 +189,10 @@ class Ledger:
         if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST) or _RANK.get(target, 0) > _RANK.get(current, 0):
             if current in (OrderStatus.IN_DOUBT, OrderStatus.LOST, OrderStatus.NEW) and "acked" not in order.wall_ms:
                 order.stamp("acked", self.clock.wall_ms(), self.clock.mono_ns())
-            self.move(order, target, kind, payload={"venue_status": report.raw_status,
-                                                    "venue_filled": report.filled})
+            moved = self.move(order, target, kind, payload={"venue_status": report.raw_status,
+                                                            "venue_filled": report.filled})
+        if learnt_id and not moved:
+            self.touch(order, "venue_id", payload={"venue_order_id": order.venue_order_id})
 
     def sync_terms(self, order: Order, report: OrderReport) -> bool:
         """The venue's amount and price win over ours (a modify that timed out may have been applied).
@@ -232,8 +239,12 @@ class Ledger:
         else:
             with self.restored_on_failure(order):
                 previous = order.status
+                if fill.venue_order_id and not order.venue_order_id:  # the fill says which venue order is ours
+                    order.venue_order_id = fill.venue_order_id
                 self._book_fill(order, fill)
                 self.journal.append("fill", fill=fill, order=order, ts_ms=now)
+            if order.venue_order_id == fill.venue_order_id:
+                self.by_venue_id[(order.venue, order.venue_order_id)] = order.client_order_id
             self._count(fill, now)
             self._published_fill(order, previous)
         self.bus.publish(FillRecorded(fill))

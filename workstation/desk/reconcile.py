@@ -232,12 +232,15 @@ class Reconciler:
             lookups += 1
             cid = order.client_order_id
             self._looked_at[cid] = now
+            asked_about = order.status
             try:
                 found = await venue.find_order(cid, order.symbol, order.venue_order_id)
             except VenueError as err:
                 self.lookups_failed += 1
                 log.info("look-up of %s failed: %s", cid, err)
                 continue  # proves nothing: try again next refresh
+            if order.status is not asked_about:
+                continue  # something else settled it while we asked (the resolver, the stream): its word is newer
             if found is not None:
                 before_status = order.status
                 terms = (order.spec.amount, order.spec.price)

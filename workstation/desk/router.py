@@ -130,8 +130,7 @@ class OrderRouter:
             now_wall, now_mono = desk.clock.wall_ms(), desk.clock.mono_ns()
             order.stamp("acked", now_wall, now_mono)
             self._sent_mono_ns[order.client_order_id] = now_mono
-            desk.ledger.set_venue_id(order, report.venue_order_id)
-            desk.ledger.apply_report(order, report, "ack")
+            desk.ledger.apply_report(order, report, "ack")  # the venue id, journaled with the order
             if order.status is OrderStatus.NEW:
                 desk.ledger.move(order, OrderStatus.OPEN, "ack")
             if report.filled and report.filled > order.filled:
@@ -266,7 +265,7 @@ class OrderRouter:
             raise DeskError(f"modify of {order.client_order_id} refused: {err.message}") from err
         before = {k: getattr(order.spec, k) for k in changes}
         order.spec = new_spec
-        desk.ledger.set_venue_id(order, report.venue_order_id)
+        desk.ledger.set_venue_id(order, report.venue_order_id, journal=False)  # journaled just below
         desk.ledger.touch(order, "modified", actor, {"amount": new_spec.amount, "price": new_spec.price,
                                                      "before": before, "after": changes, "where": "in place"})
         desk.ledger.apply_report(order, report, "modified")

@@ -17,7 +17,6 @@ The run, decision by decision (each a few hundred ms of venue time):
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import shutil

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..venues.paper.exchange import PaperExchange
 from .venue_server import Killed, VenueServer
-from .wire import RowCache, encode, error_payload, read_message
+from .wire import encode, error_payload, read_message
 
 SLICE_MS = 500  # the longest the venue's clock moves in one go (a decision's step, or up to the Desk's next timer)
 PARKED = frozenset({"watch_order_book", "watch_orders", "watch_my_trades"})
