@@ -90,6 +90,92 @@ class CopilotConfig:
     price_tolerance_bps: Decimal = Decimal("50")
 
 
+# == The cockpit (issue 14): quantity presets, one-gesture orders, human expiry, layout, alerts ========
+# Kept in one section so the rest of the validation can change around it. Parsed by parse_cockpit().
+PRESET_KEYS = 5  # keys 1..5
+
+
+@dataclass(frozen=True)
+class CockpitConfig:
+    one_gesture: bool = True  # the ticket's enter stages AND approves a human's own order (ctrl+s only stages)
+    human_expiry_s: float = 300.0  # a human-staged order left waiting for approval this long expires (0 = never)
+    layout: str = "auto"  # auto: every table at once from 140 columns; tabs: always tabs; all: never tabs
+    ui_fps: int = 20  # the UI tick: live data reaches the screen this many times a second at most
+    grid_levels: int = 4  # levels a side in each book of the grid
+    presets_notional: tuple[Decimal, ...] = (Decimal("100"), Decimal("500"), Decimal("1000"), Decimal("5000"),
+                                             Decimal("10000"))  # in quote, for symbols without their own
+    presets: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)  # symbol -> sizes in base units
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    fills: bool = True
+    in_doubt: bool = True
+    disconnects: bool = True
+    pnl_loss: Decimal | None = Decimal("1000")  # day PnL at or below minus this, per account ("" = off)
+    pnl_gain: Decimal | None = None  # day PnL at or above this ("" = off)
+    margin_near_pct: Decimal | None = Decimal("80")  # margin ratio at this % of its cap ("" = off)
+    bell: bool = False  # ring the terminal bell for warnings and errors
+
+
+def parse_cockpit(r: "_Reader", data: dict[str, Any]) -> dict[str, Any]:
+    """[cockpit], [cockpit.presets] and [alerts] -> Config keyword arguments."""
+    cp = r.table(data.get("cockpit", {}), "[cockpit]")
+    r.only(cp, {"one_gesture", "human_expiry_s", "layout", "ui_fps", "grid_levels", "presets_notional", "presets"},
+           "cockpit.")
+    d = CockpitConfig()
+
+    def sizes(value: Any, key: str) -> tuple[Decimal, ...]:
+        if not isinstance(value, list) or not 1 <= len(value) <= PRESET_KEYS:
+            raise r.fail(key, f"a list of 1 to {PRESET_KEYS} sizes written as strings, like [\"0.01\", \"0.05\"]",
+                         value)
+        out = tuple(r.decimal(v, f"{key}[{i}]") for i, v in enumerate(value))
+        if any(v <= 0 for v in out):
+            raise r.fail(key, "sizes above zero", value)
+        return out
+
+    fps = r.integer(cp.get("ui_fps", d.ui_fps), "cockpit.ui_fps", 1)
+    if fps > 60:
+        raise r.fail("cockpit.ui_fps", "a whole number from 1 to 60 (the screen draws at most 60 frames/s)", fps)
+    levels = r.integer(cp.get("grid_levels", d.grid_levels), "cockpit.grid_levels", 1)
+    if levels > 10:
+        raise r.fail("cockpit.grid_levels", "a whole number from 1 to 10", levels)
+    presets = {symbol: sizes(v, f"cockpit.presets.{symbol}")
+               for symbol, v in r.table(cp.get("presets", {}), "cockpit.presets").items()}
+    cockpit = CockpitConfig(
+        one_gesture=r.boolean(cp.get("one_gesture", d.one_gesture), "cockpit.one_gesture"),
+        human_expiry_s=r.number(cp.get("human_expiry_s", d.human_expiry_s), "cockpit.human_expiry_s"),
+        layout=r.string(cp.get("layout", d.layout), "cockpit.layout", ("auto", "tabs", "all")),
+        ui_fps=fps, grid_levels=levels,
+        presets_notional=sizes(cp["presets_notional"], "cockpit.presets_notional") if "presets_notional" in cp
+        else d.presets_notional,
+        presets=presets)
+
+    al = r.table(data.get("alerts", {}), "[alerts]")
+    r.only(al, {"fills", "in_doubt", "disconnects", "pnl_loss", "pnl_gain", "margin_near_pct", "bell"}, "alerts.")
+    a = AlertsConfig()
+
+    def optional(key: str, default: Decimal | None) -> Decimal | None:
+        if key not in al:
+            return default
+        if al[key] == "":
+            return None  # "" turns a threshold off
+        value = r.decimal(al[key], f"alerts.{key}")
+        if value <= 0:
+            raise r.fail(f"alerts.{key}", 'a number above 0, or "" for off', al[key])
+        return value
+
+    alerts = AlertsConfig(
+        fills=r.boolean(al.get("fills", a.fills), "alerts.fills"),
+        in_doubt=r.boolean(al.get("in_doubt", a.in_doubt), "alerts.in_doubt"),
+        disconnects=r.boolean(al.get("disconnects", a.disconnects), "alerts.disconnects"),
+        pnl_loss=optional("pnl_loss", a.pnl_loss), pnl_gain=optional("pnl_gain", a.pnl_gain),
+        margin_near_pct=optional("margin_near_pct", a.margin_near_pct),
+        bell=r.boolean(al.get("bell", a.bell), "alerts.bell"))
+    return {"cockpit": cockpit, "alerts": alerts}
+# == end of the cockpit section ========================================================================
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
@@ -102,6 +188,8 @@ class Config:
     risk: RiskConfig = field(default_factory=RiskConfig)
     copilot: CopilotConfig = field(default_factory=CopilotConfig)
     keys: dict[str, str] = field(default_factory=dict)
+    cockpit: CockpitConfig = field(default_factory=CockpitConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def journal_path(self) -> Path:
@@ -174,7 +262,7 @@ class _Reader:
 
 def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     r = _Reader(path)
-    r.only(data, {"workstation", "paper", "venues", "risk", "copilot", "keys"}, "")
+    r.only(data, {"workstation", "paper", "venues", "risk", "copilot", "keys", "cockpit", "alerts"}, "")
     ws = r.table(data.get("workstation", {}), "[workstation]")
     r.only(ws, {"data_dir", "theme", "refresh_interval_s", "symbols"}, "workstation.")
     kwargs: dict[str, Any] = {"path": path}
@@ -276,6 +364,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
 
     keys = r.table(data.get("keys", {}), "[keys]")
     kwargs["keys"] = {action: r.string(key, f"keys.{action}") for action, key in keys.items()}
+    kwargs.update(parse_cockpit(r, data))
     return Config(**kwargs)
 
 

@@ -57,7 +57,7 @@ EXECUTION_SCHEMA: list[tuple[str, str, str]] = [
     ("remaining", F, "amount - filled"),
     ("fill_ratio", F, "filled / amount"),
     ("partial_fill", B, "0 < filled < amount"),
-    ("intended_entry", F, "intended price: the limit price, or the decision mid for a market order"),
+    ("intended_entry", F, "intended price: the limit price, the trigger of a stop / take-profit, or the decision mid for a market order"),
     ("actual_entry", F, "VWAP of the fills (null if nothing filled)"),
     ("limit_price", F, "the limit price of limit-type orders"),
     ("decision_mid", F, "mid when the human or copilot formed the intent (P_d)"),
@@ -356,6 +356,10 @@ def decision_rows(events: list[Event], since_ms: int | None = None) -> list[dict
         elif e.kind == "modified":
             edits.setdefault(cid, []).append({"ts_ms": e.ts_ms, "actor": e.actor, "amount": e.payload.get("amount"),
                                               "price": e.payload.get("price")})
+        elif e.kind == "edited":  # edit-then-approve: the human's change before it went, one entry per field
+            before, after = e.payload.get("before") or {}, e.payload.get("after") or {}
+            edits.setdefault(cid, []).extend({"field": k, "from": before.get(k), "to": v, "ts_ms": e.ts_ms,
+                                              "actor": e.actor} for k, v in after.items())
     outcomes = {r["client_order_id"]: r for r in execution_rows(events)}
     rows = []
     for cid, st in staged.items():

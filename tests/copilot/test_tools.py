@@ -37,7 +37,7 @@ def bad(**changes):
     ("stage_order", bad(amount="0.00005"), "amount", "amount_step", ["below the minimum 0.0001", "at least 0.0001"]),
     ("stage_order", bad(amount="0.001"), "amount", "cost_min", ["below the minimum 5 USDT", "at least 0.0016 ETH"]),
     ("stage_order", bad(side="sell", amount="11", price="3210.00"), "amount", "insufficient_balance",
-     ["sells 11 ETH, 10 free", "the most that passes now is 10"]),
+     ["sells 11 ETH, 10 free", "the most that passes every check now is 7.7881 ETH"]),
     ("stage_order", bad(side="sell", type="stop_market", price=..., trigger_price="3300"), "trigger_price",
      "stop_wrong_side", ["above the market", "sell stop", "below 3200"]),
     ("stage_order", bad(type="stop_market", price=..., trigger_price="3100"), "trigger_price",
@@ -75,7 +75,7 @@ async def test_more_than_the_buy_balance(desk, session):
     assert not result.ok
     err = next(e for e in result.errors if e.scenario == "insufficient_balance")
     assert err.field == "amount"
-    assert "1000.00 free" in err.problem and "the most that passes now is 0.3122 ETH" in err.fix
+    assert "1000.00 free" in err.problem and "the most that passes every check now is 0.3122 ETH" in err.fix
 
 
 async def test_malformed_json_and_non_finite_numbers(desk, session):
@@ -116,7 +116,7 @@ async def test_good_stage_is_pending_copilot_order_with_rationale_decision_and_c
     assert cost["slippage_bps"] == Decimal("-31.25")  # resting 10 below a 3200 mid: better than mid
     assert cost["fee"] == Decimal("1.5950")  # 0.5 * 3190 * 0.1% maker
     assert p.decision_mid == Decimal("3200.00") and p.origin == "copilot:test"
-    assert p.impact["position_after"] == Decimal("0.5") and p.impact["quote_used"] == Decimal("1595.00")
+    assert p.impact["position_before"] == Decimal("10") and p.impact["position_after"] == Decimal("10.5") and p.impact["quote_used"] == Decimal("1595.00")
     # journaled as a proposal linked to the order
     rows = list(desk.journal.events(("proposal",)))
     assert rows[-1].payload["orders"] == [order.client_order_id]

@@ -90,10 +90,12 @@ def impact(specs: list[OrderSpec], market: Market, position: Position, balances:
     entries = [s for s in specs if s.parent_id is None and not s.reduce_only and s.oco_group is None]
     delta = sum((s.amount * s.side.sign for s in entries), ZERO)
     price = mid or position.average_entry
-    size_after = position.size + delta
+    # on spot the position is what is held (10 ETH free is a 10 ETH position, not 0)
+    size = position.size if market.is_derivative or market.base not in balances else balances[market.base].total
+    size_after = size + delta
     out: dict[str, Any] = {
-        "position_before": position.size, "position_after": size_after,
-        "exposure_before": _q(abs(position.size) * price * market.contract_size) if price else None,
+        "position_before": size, "position_after": size_after,
+        "exposure_before": _q(abs(size) * price * market.contract_size) if price else None,
         "exposure_after": _q(abs(size_after) * price * market.contract_size) if price else None,
     }
     gross = sum(((s.price or s.trigger_price or price or ZERO) * s.amount * market.contract_size for s in entries), ZERO)

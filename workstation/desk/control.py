@@ -225,6 +225,7 @@ class Controls:
         working = ledger.working(venue_name)
         for order in working:
             order.cancel_requested = True
+            order.reason = order.reason or "canceled by the kill switch"
         symbols = sorted({o.symbol for o in working} | set(desk.watch_symbols.get(venue_name, [])))
         answered: list[Any] = []
         if venue.has("cancelAllOrders"):

@@ -68,6 +68,7 @@ class DeskSettings:
     book_depth: int = 25
     proposal_expiry_s: float = 120.0  # a copilot proposal older than this must be re-staged
     price_tolerance_bps: Decimal = Decimal("50")  # ... and so must one whose market moved more than this
+    human_expiry_s: float = 0.0  # a human-staged order left waiting this long expires too (0 = never)
 
 
 class Desk:
@@ -606,7 +607,13 @@ class Desk:
 
     def _stale_proposal(self, order: Order) -> tuple[OrderStatus, str] | None:
         """A copilot proposal is approved as proposed or not at all: too old (EXPIRED), or the market
-        moved past the tolerance (DENIED), means re-stage."""
+        moved past the tolerance (DENIED), means re-stage. A human's order left waiting past
+        ``human_expiry_s`` expires too (its price is the human's own: no tolerance check)."""
+        if order.spec.origin is Origin.HUMAN and self.settings.human_expiry_s > 0:
+            age_s = (self.clock.wall_ms() - order.wall_ms.get("staged", self.clock.wall_ms())) / 1000
+            if age_s > self.settings.human_expiry_s:
+                return OrderStatus.EXPIRED, (f"staged {age_s:.0f}s ago and left waiting (expiry "
+                                             f"{self.settings.human_expiry_s:.0f}s): stage it again")
         if order.spec.origin is not Origin.COPILOT:
             return None
         age_s = (self.clock.wall_ms() - order.wall_ms.get("staged", self.clock.wall_ms())) / 1000
@@ -620,6 +627,24 @@ class Desk:
                 return OrderStatus.DENIED, (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
                                             f"{self.settings.price_tolerance_bps} bps): re-stage at today's price")
         return None
+
+    def expire_stale(self, actor: str = "desk") -> list[str]:
+        """Expire what waited too long for approval (copilot proposals, and human orders when
+        ``human_expiry_s`` is set); a group goes as one. Returns the expired client order ids."""
+        expired: list[str] = []
+        for order in [o for o in self.ledger.orders.values() if o.status is OrderStatus.PENDING_APPROVAL]:
+            if order.status is not OrderStatus.PENDING_APPROVAL:
+                continue  # its group went already
+            stale = self._stale_proposal(order)
+            if stale is None or stale[0] is not OrderStatus.EXPIRED:
+                continue
+            group = self.contingent.group_of(order.client_order_id)
+            for cid in group.members if group is not None else [order.client_order_id]:
+                member = self.ledger.orders.get(cid)
+                if member is not None and member.status is OrderStatus.PENDING_APPROVAL:
+                    self.ledger.move(member, OrderStatus.EXPIRED, "expired", actor, stale[1], payload={"at": "queue"})
+                    expired.append(cid)
+        return expired
 
     async def _send(self, order: Order, actor: str) -> None:
         venue = self.venues[order.venue]
@@ -674,6 +699,9 @@ class Desk:
                 raise DeskError(f"cancel of {client_order_id} denied: {throttled[0]}")
         self.gate.record_cancel(order.venue, self.clock.wall_ms())
         order.cancel_requested = True
+        reason_before = order.reason  # the execution record says who canceled (restored if the venue refuses)
+        order.reason = order.reason or {"human": "canceled by the trader", "kill": "canceled by the kill switch",
+                                        "emulator": "canceled by its OCO / bracket"}.get(actor, f"canceled by {actor}")
         self.ledger.touch(order, "cancel_request", actor)
         venue = self.venues[order.venue]
         for attempt in range(self.settings.send_retries + 1):
@@ -688,6 +716,7 @@ class Desk:
                         await asyncio.sleep(0.25 * (2 ** attempt))
                         continue
                     order.cancel_requested = False
+                    order.reason = reason_before
                     self.ledger.touch(order, "cancel_failed", actor, {"error": err.message, "kind": err.kind.value})
                     raise DeskError(f"cancel of {client_order_id} refused ({err.kind.value}): the order is still "
                                     f"working; try again in a moment") from err
@@ -698,6 +727,7 @@ class Desk:
                     self.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
                     self._resolve_later(order)
                 else:
+                    order.reason = reason_before
                     self.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
                     raise DeskError(f"cancel of {client_order_id} refused: {err.message}") from err
                 return copy.copy(order)

@@ -301,6 +301,8 @@ class Emulator:
                                            f"{price} but the gate refused it: {reason}", "error",
                                            order.client_order_id))
                 return
+            if kind is OrderType.MARKET:
+                order.intended_price = self.trigger_level(order) or price  # before the spec loses its trigger
             order.spec = released
             desk.journal.append("released", actor="emulator", order=order, payload=info)
             self.released += 1

@@ -251,6 +251,9 @@ class Order:
     errors: list[str] = field(default_factory=list)
     external: bool = False
     cancel_requested: bool = False
+    # The level a stop, take-profit or trailing stop fired at, kept when it is released as a market order:
+    # the price the trader meant, which the execution record measures slippage against.
+    intended_price: Decimal | None = None
 
     @property
     def symbol(self) -> str:

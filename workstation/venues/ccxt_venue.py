@@ -378,7 +378,7 @@ class ExchangeVenue:
     async def fetch_trades(self, symbol: str, limit: int = 50) -> list[dict[str, Any]]:
         raw = await self._call("fetch_trades", symbol, None, limit, retry=True)
         return [{"time_ms": int(t.get("timestamp") or 0), "side": t.get("side"), "price": _d(t.get("price")),
-                 "amount": _d(t.get("amount"))} for t in raw]
+                 "amount": _d(t.get("amount")), "id": t.get("id")} for t in raw]
 
     # -- orders ------------------------------------------------------------------------------
     def order_params(self, order: Order) -> tuple[str, str, str, Decimal, Decimal | None, dict[str, Any]]:
