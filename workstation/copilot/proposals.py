@@ -170,7 +170,7 @@ class Proposal:
             parts = [f"amount {self.new_amount}" if self.new_amount is not None else "",
                      f"price {self.new_price}" if self.new_price is not None else ""]
             return f"modify {self.target_order_id}: " + ", ".join(p for p in parts if p)
-        legs = "; ".join(f"{s.side.value} {s.amount} {s.type.value}" +
+        legs = "; ".join(f"{s.side.value} {s.amount} {s.type.value.replace('_', '-')}" +
                          (f" @ {s.price}" if s.price is not None else "") +
                          (f" trigger {s.trigger_price}" if s.trigger_price is not None else "") for s in self.specs)
         return f"{self.symbol}: {legs}"

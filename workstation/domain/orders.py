@@ -173,12 +173,12 @@ class OrderSpec:
         if self.amount <= 0:
             raise InvalidSpec(f"amount must be positive, got {self.amount}: enter a size above zero")
         if self.type.has_limit_price and (self.price is None or self.price <= 0):
-            raise InvalidSpec(f"a {self.type.value} order needs a positive price")
+            raise InvalidSpec(f"a {self.type.value.replace('_', '-')} order needs a positive price")
         if self.type is OrderType.MARKET and self.price is not None:
             raise InvalidSpec("a market order takes no price: use a limit order to cap the price")
         if self.type.has_trigger and self.type is not OrderType.TRAILING_STOP:
             if self.trigger_price is None or self.trigger_price <= 0:
-                raise InvalidSpec(f"a {self.type.value} order needs a positive trigger price")
+                raise InvalidSpec(f"a {self.type.value.replace('_', '-')} order needs a positive trigger price")
         if self.type is OrderType.TRAILING_STOP:
             if (self.trailing_amount is None) == (self.trailing_percent is None):
                 raise InvalidSpec("a trailing stop needs exactly one of trailing amount or trailing percent")

@@ -28,20 +28,39 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("x", "reject", "Reject", id="reject"),
     Binding("c", "cancel_order", "Cancel", id="cancel_order"),
     Binding("m", "modify_order", "Modify", id="modify_order"),
+    Binding("g", "toggle_grid", "Grid", id="toggle_grid"),
+    Binding("F", "flatten", "Flatten", id="flatten"),
+    Binding("V", "reverse", "Reverse", id="reverse", show=False),
+    Binding("ctrl+b", "join('buy')", "Buy at bid", id="join_bid", show=False),
+    Binding("ctrl+s", "join('sell')", "Sell at ask", id="join_ask", show=False),
+    Binding("k", "cancel_all(False)", "Cancel sym", id="cancel_symbol", show=False),
+    Binding("K", "cancel_all(True)", "Cancel all", id="cancel_everywhere", show=False),
+    Binding("M", "move_orders", "Move here", id="move_orders", show=False),
+    Binding("exclamation_mark", "alert", "Alert", id="alert", show=False, key_display="!"),
+    Binding("1", "preset(0)", "Qty 1", id="preset_1", show=False),
+    Binding("2", "preset(1)", "Qty 2", id="preset_2", show=False),
+    Binding("3", "preset(2)", "Qty 3", id="preset_3", show=False),
+    Binding("4", "preset(3)", "Qty 4", id="preset_4", show=False),
+    Binding("5", "preset(4)", "Qty 5", id="preset_5", show=False),
+    Binding("d", "toggle_depth", "Depth", id="toggle_depth", show=False),
+    Binding("f", "tape_filter", "Tape filter", id="tape_filter", show=False),
+    Binding("dollar_sign", "account", "Account", id="account", show=False, key_display="$"),
     Binding("e", "execution_detail", "Exec detail", id="execution_detail", show=False),
     Binding("v", "proposal_detail", "Proposal", id="proposal_detail", show=False),
     Binding("r", "refresh", "Refresh", id="refresh", show=False),
     Binding("left_square_bracket", "symbol_step(-1)", "Prev symbol", id="symbol_prev", show=False, key_display="["),
     Binding("right_square_bracket", "symbol_step(1)", "Next symbol", id="symbol_next", show=False,
             key_display="]"),
-    Binding("1", "symbol_index(0)", "Symbol 1", id="symbol_1", show=False),
-    Binding("2", "symbol_index(1)", "Symbol 2", id="symbol_2", show=False),
-    Binding("3", "symbol_index(2)", "Symbol 3", id="symbol_3", show=False),
-    Binding("4", "symbol_index(3)", "Symbol 4", id="symbol_4", show=False),
+    Binding("alt+1", "symbol_index(0)", "Symbol 1", id="symbol_1", show=False),
+    Binding("alt+2", "symbol_index(1)", "Symbol 2", id="symbol_2", show=False),
+    Binding("alt+3", "symbol_index(2)", "Symbol 3", id="symbol_3", show=False),
+    Binding("alt+4", "symbol_index(3)", "Symbol 4", id="symbol_4", show=False),
     Binding("o", "show_panel('orders')", "Orders", id="show_orders", show=False),
     Binding("p", "show_panel('positions')", "Positions", id="show_positions", show=False),
     Binding("w", "show_panel('approvals')", "Approvals", id="show_approvals", show=False),
     Binding("l", "show_panel('executions')", "Exec log", id="show_executions", show=False),
+    Binding("i", "show_panel('tape')", "Tape", id="show_tape", show=False),
+    Binding("n", "show_panel('alerts')", "Alerts", id="show_alerts", show=False),
     Binding("slash", "copilot_ask", "Ask copilot", id="copilot_ask", key_display="/"),
     Binding("C", "copilot_toggle", "Copilot on/off", id="copilot_toggle", show=False),
     Binding("P", "copilot_auto", "Auto-propose", id="copilot_auto", show=False),
@@ -50,10 +69,31 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("T", "tca", "TCA", id="tca", show=False),
 ]
 
+# The tradeable ladder (DOM), when it has the focus: the cursor on a price.
+DOM_BINDINGS: list[Binding] = [
+    Binding("up", "cursor(1)", "Price up", id="dom_up", show=False),
+    Binding("down", "cursor(-1)", "Price down", id="dom_down", show=False),
+    Binding("pageup", "page(1)", "Page up", id="dom_page_up", show=False),
+    Binding("pagedown", "page(-1)", "Page down", id="dom_page_down", show=False),
+    Binding("home", "recentre", "Follow", id="dom_recentre", show=False),
+    Binding("plus", "zoom(True)", "Group coarser", id="dom_coarser", show=False, key_display="+"),
+    Binding("minus", "zoom(False)", "Group finer", id="dom_finer", show=False, key_display="-"),
+    Binding("delete", "screen.cancel_level", "Cancel ours here", id="dom_cancel_level", show=False),
+]
+
+# The book grid, when it has the focus.
+GRID_BINDINGS: list[Binding] = [
+    Binding("left", "move(-1, 0)", "Left", id="grid_left", show=False),
+    Binding("right", "move(1, 0)", "Right", id="grid_right", show=False),
+    Binding("up", "move(0, -1)", "Up", id="grid_up", show=False),
+    Binding("down", "move(0, 1)", "Down", id="grid_down", show=False),
+    Binding("enter", "open", "Trade it", id="grid_open"),
+]
+
 # Inside the order ticket.
 TICKET_BINDINGS: list[Binding] = [
     Binding("escape", "close", "Close", id="ticket_close"),
-    Binding("ctrl+s", "stage", "Stage", id="ticket_stage"),
+    Binding("ctrl+s", "stage", "Stage only", id="ticket_stage"),
     Binding("ctrl+t", "flip_side", "Buy/Sell", id="ticket_flip_side"),
     Binding("ctrl+o", "cycle_type", "Type", id="ticket_cycle_type"),
     Binding("ctrl+n", "cycle_unit", "Units", id="ticket_cycle_unit"),
@@ -90,6 +130,13 @@ RECONCILE_BINDINGS: list[Binding] = [
     Binding("escape", "close", "Close", id="reconcile_close"),
 ]
 
+# The alerts screen.
+ALERTS_BINDINGS: list[Binding] = [
+    Binding("exclamation_mark", "add", "New price alert", id="alerts_add", key_display="!"),
+    Binding("delete", "remove", "Remove alert", id="alerts_remove"),
+    Binding("escape", "close", "Close", id="alerts_close"),
+]
+
 # The audit screen.
 AUDIT_BINDINGS: list[Binding] = [
     Binding("r", "reload", "Reload", id="audit_reload"),
@@ -105,9 +152,33 @@ DESCRIPTIONS: dict[str, str] = {
     "quit": "quit the workstation (the desk stops; resting orders stay at the venue)",
     "cycle_theme": "next theme",
     "command_palette": "every action, and go to a symbol",
-    "buy": "open a buy ticket for the selected symbol",
-    "sell": "open a sell ticket for the selected symbol",
-    "approve": "approve the selected proposal: this, and only this, sends an order",
+    "buy": "buy ticket: a limit at the DOM's cursor, or at the bid when the DOM follows the market",
+    "sell": "sell ticket: a limit at the DOM's cursor, or at the ask when the DOM follows the market",
+    "approve": "approve the selected proposal in the queue (the ticket's enter sends your own orders)",
+    "toggle_grid": "book grid (every watched book) / single book with the DOM",
+    "flatten": "flatten the selected position: cancel its orders, then close it at market (asks once)",
+    "reverse": "reverse the selected derivatives position at market (asks once)",
+    "join_bid": "buy the preset size at the best bid (a limit; asks once)",
+    "join_ask": "sell the preset size at the best ask (a limit; asks once)",
+    "cancel_symbol": "cancel every working order on this symbol, without halting (asks once)",
+    "cancel_everywhere": "cancel every working order everywhere, without halting (asks once)",
+    "move_orders": "DOM: pick up our orders at the cursor, then M again on another price moves them there",
+    "alert": "price alert at the DOM's cursor (or type a level)",
+    "preset_1": "quantity preset 1", "preset_2": "quantity preset 2", "preset_3": "quantity preset 3",
+    "preset_4": "quantity preset 4", "preset_5": "quantity preset 5",
+    "toggle_depth": "price chart / depth chart",
+    "tape_filter": "time and sales: hide prints smaller than the next preset size",
+    "account": "balances per venue: free, in orders, total, value",
+    "show_tape": "show time and sales",
+    "show_alerts": "show the alerts list",
+    "dom_up": "DOM: cursor one tick up", "dom_down": "DOM: cursor one tick down",
+    "dom_page_up": "DOM: cursor a page up", "dom_page_down": "DOM: cursor a page down",
+    "dom_recentre": "DOM: back to the market (follow)",
+    "dom_coarser": "DOM: group rows coarser (twice the price step)", "dom_finer": "DOM: group rows finer", "dom_cancel_level": "DOM: cancel our orders at the cursor",
+    "grid_left": "grid: book to the left", "grid_right": "grid: book to the right", "grid_up": "grid: book above",
+    "grid_down": "grid: book below", "grid_open": "grid: trade the selected book in the single-book view",
+    "alerts_add": "a new price alert", "alerts_remove": "remove the selected price alert",
+    "alerts_close": "close",
     "reject": "reject the selected proposal, with an optional reason",
     "cancel_order": "cancel the selected open order",
     "modify_order": "change the amount or price of the selected open order",
@@ -116,7 +187,7 @@ DESCRIPTIONS: dict[str, str] = {
     "refresh": "fetch and reconcile the account now",
     "symbol_prev": "previous symbol",
     "symbol_next": "next symbol",
-    "symbol_1": "first watched symbol",
+    "symbol_1": "first watched symbol (alt+1; 1..5 are the quantity presets)",
     "symbol_2": "second watched symbol",
     "symbol_3": "third watched symbol",
     "symbol_4": "fourth watched symbol",
@@ -133,7 +204,7 @@ DESCRIPTIONS: dict[str, str] = {
     "kill": "KILL SWITCH: halt trading, cancel every working order (asks first)",
     "rearm": "re-arm trading after a kill (asks first)",
     "ticket_close": "close the ticket without staging",
-    "ticket_stage": "stage the order (Enter in a field does the same)",
+    "ticket_stage": "stage only: into the approval queue, not sent (enter sends your own order at once)",
     "ticket_flip_side": "switch between buy and sell",
     "ticket_cycle_type": "next order type",
     "ticket_cycle_unit": "amount in base / quote notional / % of balance",
@@ -181,7 +252,8 @@ def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
 
     rows = []
     seen: set[str] = set()
-    for where, table in (("main", MAIN_BINDINGS), ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS),
+    for where, table in (("main", MAIN_BINDINGS), ("dom", DOM_BINDINGS), ("grid", GRID_BINDINGS),
+                         ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS), ("alerts", ALERTS_BINDINGS),
                          ("proposal", PROPOSAL_BINDINGS), ("confirm", CONFIRM_BINDINGS),
                          ("kill", KILL_BINDINGS), ("reconcile", RECONCILE_BINDINGS), ("audit", AUDIT_BINDINGS),
                          ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS)):

@@ -2,13 +2,17 @@
 chosen type needs, a live preview, what will happen on approval (``desk.explain``: native at the
 venue, or emulated locally) and every failing check.
 
-Types: market, limit, stop, stop-limit, take-profit (market / limit), trailing stop (an amount or a
-percent, with an optional activation price), and three groups decided as one: a bracket (entry
-with a stop-loss and/or take-profit), an OCO (a limit and a stop: one fills, the other goes) and a
-scaled order (N limits from one price to another). Triggers fire on last, mark, bid/ask or mid.
+Types: limit (the default: the DOM's cursor price, or the touch), market, stop, stop-limit, take-profit
+(market / limit), trailing stop (an amount or a percent, with an optional activation price), and three
+groups decided as one: a bracket (entry with a stop-loss and/or take-profit), an OCO (a limit and a
+stop: one fills, the other goes) and a scaled order (N limits from one price to another). Triggers fire
+on last, mark, bid/ask or mid.
 
-It never stages anything itself: it returns a StageRequest to the main screen, which stages it
-(PENDING_APPROVAL). Nothing reaches the venue before an approval keypress.
+One gesture: for the trader's own order, ``enter`` sends it (the main screen stages it and approves it
+at once, journaled as staged and approved by the human) once the preview and every check are on
+screen; ``ctrl+s`` only stages it into the approval queue. Copilot proposals never come through here.
+A limit price taken from the touch follows the market until the trader types one. The screen is built
+once per app and re-used (``prepare``): opening it costs no widget building.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -28,55 +32,12 @@ from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, Ti
 from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
+from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, FIELDS, GROUPS, LABELS, OPTIONAL,
+                          PLACEHOLDERS, TRIGGER_SOURCES, TYPES, UNITS)
+from .ticket_view import explain as explain_request
+from .ticket_view import preview_lines
 
-TYPES: list[Any] = [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
-                    OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP,
-                    "bracket", "oco", "scaled"]
-GROUPS = ("bracket", "oco", "scaled")
-UNITS = ["base", "quote", "pct"]
-TRIGGER_SOURCES = [TriggerSource.LAST, TriggerSource.MARK, TriggerSource.BID_ASK, TriggerSource.MID]
-DISTRIBUTIONS = ["equal", "increasing", "decreasing"]
 NUMBER = r"[0-9.,_]*"
-
-# The fields each type shows (besides side, symbol, amount, units, type, reduce-only).
-FIELDS: dict[Any, set[str]] = {
-    OrderType.MARKET: {"tif"},
-    OrderType.LIMIT: {"tif", "price", "post_only"},
-    OrderType.STOP_MARKET: {"trigger", "trigger_by"},
-    OrderType.STOP_LIMIT: {"price", "trigger", "trigger_by"},
-    OrderType.TAKE_PROFIT_MARKET: {"trigger", "trigger_by"},
-    OrderType.TAKE_PROFIT_LIMIT: {"price", "trigger", "trigger_by"},
-    OrderType.TRAILING_STOP: {"trail", "trigger", "trigger_by"},
-    "bracket": {"price", "stop", "tp", "trail", "trigger_by"},
-    "oco": {"price", "trigger", "trigger_by"},
-    "scaled": {"tif", "start", "end", "count", "distribution", "post_only"},
-}
-OPTIONAL = ["tif", "price", "trigger", "trigger_by", "trail", "stop", "tp", "start", "end", "count", "distribution"]
-LABELS: dict[Any, dict[str, str]] = {
-    OrderType.TRAILING_STOP: {"trigger": "Activate"},
-    "bracket": {"price": "Entry", "trail": "Trail SL"},
-    "oco": {"price": "Limit", "trigger": "Stop"},
-}
-DEFAULT_LABELS = {"tif": "TIF", "price": "Price", "trigger": "Trigger", "trigger_by": "Fires on", "trail": "Trail",
-                  "stop": "Stop-loss", "tp": "Take-prof", "start": "From", "end": "To", "count": "Orders",
-                  "distribution": "Sizes"}
-PLACEHOLDERS: dict[Any, dict[str, str]] = {
-    OrderType.TRAILING_STOP: {"trigger": "optional activation price"},
-    "bracket": {"price": "blank = market entry", "trail": "optional: 50 or 0.5%"},
-    "oco": {"price": "limit leg", "trigger": "stop leg trigger"},
-}
-DEFAULT_PLACEHOLDERS = {"price": "limit price", "trigger": "trigger price", "trail": "amount, or 0.5%",
-                        "stop": "stop trigger", "tp": "limit price", "start": "first price", "end": "last price",
-                        "count": "2 to 50"}
-
-
-def _leg(spec: OrderSpec) -> str:
-    level = spec.price if spec.type is OrderType.LIMIT else spec.trigger_price
-    if spec.type is OrderType.TRAILING_STOP:
-        offset = spec.trailing_amount if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
-        return f"{spec.side.value} trailing {offset} on {spec.trigger_by.value}"
-    what = spec.type.value.replace("_", "-")
-    return f"{spec.side.value} {what} at {level}" + (f" ({spec.trigger_by.value})" if spec.type.has_trigger else "")
 
 
 def type_value(t: Any) -> str:
@@ -92,6 +53,7 @@ class StageRequest:
     confirm_duplicate: bool = False
     group: str | None = None  # bracket | oco | scaled
     params: dict[str, Any] = field(default_factory=dict)
+    send: bool = False  # one gesture: approve at once (the human's own order), not only stage
 
 
 class TicketScreen(ModalScreen[StageRequest | None]):
@@ -99,17 +61,24 @@ class TicketScreen(ModalScreen[StageRequest | None]):
     AUTO_FOCUS = "#amount"
 
     def __init__(self, desk, venue: str, symbol: str, side: Side, symbols: list[str], *,
-                 preview_interval_s: float = 0.5):
+                 preview_interval_s: float = 0.5, order_type: Any = OrderType.LIMIT, price: Decimal | None = None,
+                 amount: Decimal | None = None, follow_price: bool = True, one_gesture: bool = True):
         super().__init__()
         self.desk, self.venue, self.symbol, self.side = desk, venue, symbol, side
         self.symbols = symbols
         self.preview_interval_s = preview_interval_s
+        self.one_gesture = one_gesture
         self.last_error: str | None = None
         self.last_problems: list = []
         self.last_spec: OrderSpec | None = None
         self.last_request: StageRequest | None = None
         self.last_explain: str = ""
         self._duplicate_armed: OrderSpec | None = None
+        self._pending: dict[str, Any] | None = dict(order_type=order_type, price=price, amount=amount,
+                                                    follow_price=follow_price)
+        self.follow_price = follow_price
+        self._auto_price: str | None = None  # the last price the ticket itself put in (following the touch)
+        self._preview_due = False
 
     # -- layout ---------------------------------------------------------------------------------
     def _type_label(self, t: Any, support: dict[str, str]) -> str:
@@ -124,7 +93,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.types = list(TYPES)
         with Vertical(id="ticket", classes=f"-{self.side.value}"):
             yield Static("", id="ticket-title")
-            with Grid(id="ticket-form"):
+            yield Static(self._hint(), id="ticket-hint")
+            with VerticalScroll(id="ticket-body"), Grid(id="ticket-form"):
                 yield Label("Side")
                 yield Select([("buy", Side.BUY), ("sell", Side.SELL)], value=self.side, allow_blank=False,
                              compact=True, id="side")
@@ -137,7 +107,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 yield Select([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
                              value="base", allow_blank=False, compact=True, id="unit")
                 yield Label("Type")
-                yield Select([(self._type_label(t, support), t) for t in self.types], value=OrderType.MARKET,
+                yield Select([(self._type_label(t, support), t) for t in self.types], value=OrderType.LIMIT,
                              allow_blank=False, compact=True, id="type")
                 yield Label("TIF", id="lbl-tif")
                 yield Select([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
@@ -167,11 +137,13 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
                 yield Checkbox("reduce-only", compact=True, id="reduce_only",
                                disabled=support.get("reduce_only") != "native")
-            yield Static("", id="ticket-preview")
-            yield Static("", id="ticket-explain")
-            yield Static("", id="ticket-problems")
-            yield Static("[b]enter[/] stage  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units"
-                         "  [b]^b[/] fires on", id="ticket-hint")
+                yield Static("", id="ticket-preview")
+                yield Static("", id="ticket-explain")
+                yield Static("", id="ticket-problems")
+
+    def _hint(self) -> str:
+        send = "[b]enter[/] send  [b]^s[/] stage only" if self.one_gesture else "[b]enter[/] stage"
+        return f"{send}  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units  [b]^b[/] fires on"
 
     def _support(self) -> dict[str, str]:
         try:
@@ -180,10 +152,56 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             return {}
 
     def on_mount(self) -> None:
+        self.set_interval(self.preview_interval_s, self._tick)
+        self._apply_pending()
+
+    def prepare(self, venue: str, symbol: str, side: Side, symbols: list[str], *, order_type: Any = OrderType.LIMIT,
+                price: Decimal | None = None, amount: Decimal | None = None, follow_price: bool = True) -> None:
+        """Ready the (re-used) ticket for a new order: the fields reset, then these values."""
+        self.venue, self.symbol, self.side = venue, symbol, side
+        self._duplicate_armed = None
+        self._pending = dict(order_type=order_type, price=price, amount=amount, follow_price=follow_price)
+        if symbols != self.symbols and self.is_mounted:
+            self.query_one("#symbol", Select).set_options([(fmt.short_symbol(x), x) for x in symbols])
+        self.symbols = symbols
+        if self.is_mounted:
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        p, self._pending = self._pending, None
+        if p is None:
+            return
+        for name in ("amount", "price", "trigger", "trail", "stop", "tp", "start", "end"):
+            self.query_one(f"#{name}", Input).value = ""
+        self.query_one("#count", Input).value = "5"
+        for name, value in (("side", self.side), ("symbol", self.symbol), ("unit", "base"),
+                            ("type", p["order_type"]), ("tif", TimeInForce.GTC), ("trigger_by", TriggerSource.LAST),
+                            ("distribution", "equal")):
+            self.query_one(f"#{name}", Select).value = value
+        for name in ("post_only", "reduce_only"):
+            self.query_one(f"#{name}", Checkbox).value = False
+        self.follow_price = p["follow_price"] and p["price"] is None
         self._title()
-        self._type_changed(OrderType.MARKET)
+        self._type_changed(p["order_type"])
+        if p["price"] is not None:
+            self.query_one("#price", Input).value = str(p["price"])
+        if p["amount"] is not None:
+            self.query_one("#amount", Input).value = str(p["amount"])
+        amount = self.query_one("#amount", Input)
+        amount.focus()
+        amount.select_all()
         self.update_preview()
-        self.set_interval(self.preview_interval_s, self.update_preview)
+
+    def _tick(self) -> None:
+        """The limit price follows the touch until the trader types one; the preview follows the market."""
+        price = self.query_one("#price", Input)
+        if self.follow_price and price.display and price.value == (self._auto_price or "") or \
+                self.follow_price and price.display and not price.value:
+            touch = self._touch_price()
+            if touch and touch != price.value:
+                self._auto_price = touch
+                price.value = touch
+        self.update_preview()
 
     def _title(self) -> None:
         box = self.query_one("#ticket")
@@ -204,10 +222,11 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             self._title()
             price = self.query_one("#price", Input)
             if price.display and "price" not in self._optional_blank():
-                price.value = self._touch_price()
+                price.value = self._auto_price = self._touch_price()
+                self.follow_price = True
         elif event.select.id == "type":
             self._type_changed(event.value)
-        self.update_preview()
+        self._preview_soon()
 
     def _optional_blank(self) -> set[str]:
         """Fields that mean something when left blank (a bracket's market entry)."""
@@ -228,7 +247,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         price = self.query_one("#price", Input)
         needs_price = order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT, "oco")
         if needs_price and not price.value:
-            price.value = self._touch_price()
+            price.value = self._auto_price = self._touch_price()
         post = self.query_one("#post_only", Checkbox)
         post.display = "post_only" in shown
         if not post.display:
@@ -244,14 +263,29 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         return "" if p is None else str(p)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.update_preview()
+        if event.input.id == "price" and event.value != (self._auto_price or ""):
+            self.follow_price = False  # the trader's own price: it stays where they put it
+        self._preview_soon()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._preview_soon()
+
+    def _preview_soon(self) -> None:
+        """Many changes in one go (a ticket being prepared, fast typing): one preview after them."""
+        if not self._preview_due:
+            self._preview_due = True
+            self.call_later(self._preview_now)
+
+    def _preview_now(self) -> None:
+        self._preview_due = False
         self.update_preview()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_stage()
+        if self.one_gesture:
+            self.action_send()
+        else:
+            self.action_stage()
 
     # -- the spec ---------------------------------------------------------------------------------
     def _decimal(self, field: str, label: str) -> Decimal | None:
@@ -366,30 +400,12 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         return self.build_request().spec
 
     def explain(self, request: StageRequest) -> list[str]:
-        """What will happen on approval, one line per order (``desk.explain``); groups say how they tie."""
-        desk = self.desk
-        spec = request.spec
-        if request.group == "bracket":
-            from ...desk.contingent import bracket_children
-            market = desk.market(spec.venue, spec.symbol)
-            lines = [f"entry: {desk.explain(spec)}"]
-            for role, child in bracket_children(spec, derivative=market.is_derivative, **request.params):
-                lines.append(f"{role.replace('_', '-')}: emulated locally: needs the workstation running. "
-                             f"{_leg(child)}, armed when the entry fills and sized to the fill")
-            lines.append("stop-loss and take-profit are an OCO pair: the first to trigger goes, the other is canceled")
-            return lines
-        if request.group == "oco":
-            legs = request.params["legs"]
-            return ["emulated locally: needs the workstation running. Both legs are held here (ccxt has no "
-                    "unified OCO): " + " / ".join(_leg(leg) for leg in legs) +
-                    "; the first to trigger is released through the risk gate, the other is canceled"]
-        if request.group == "scaled":
-            p = request.params
-            return [f"{p['count']} limit orders from {p['start']} to {p['end']} ({p['distribution']} sizes), "
-                    f"{p['total']} in all; each {desk.explain(spec)}"]
-        return [desk.explain(spec)]
+        """What will happen on approval, one line per order (see ticket_view.explain)."""
+        return explain_request(self.desk, request)
 
     def update_preview(self) -> None:
+        if not self.is_mounted or self._pending is not None:
+            return
         out = self.query_one("#ticket-preview", Static)
         problems_box = self.query_one("#ticket-problems", Static)
         explain_box = self.query_one("#ticket-explain", Static)
@@ -404,43 +420,16 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             return
         spec = request.spec
         self.last_spec, self.last_request, self.last_error = spec, request, None
-        market = self.desk.market(spec.venue, spec.symbol)
-        pd, ad = market.price_decimals(), market.amount_decimals()
         p = preview(self.desk, spec)
         self.last_problems = p.problems
-        lines = []
-        if request.group:
-            lines.append(f"{request.group.upper():9} {self._group_line(request, pd, ad)}")
-        if spec.type is OrderType.MARKET and p.walk is not None:
-            complete = "complete" if p.walk.complete else f"only {fmt.amount(p.walk.filled, ad)} in book"
-            lines.append(f"Expected  avg {fmt.price(p.expected_average, pd)}  worst {fmt.price(p.walk.worst_price, pd)}"
-                         f"  slip {fmt.bps(p.slippage_bps)} bp  {p.walk.levels} lvl  {complete}")
-        elif spec.type is OrderType.LIMIT and request.group != "scaled":
-            if p.marketable:
-                lines.append(f"Crosses   {fmt.amount(p.marketable, ad)} fills now (avg {fmt.price(p.expected_average, pd)},"
-                             f" {fmt.bps(p.slippage_bps)} bp), {fmt.amount(p.rests, ad)} rests")
-            else:
-                lines.append(f"Rests     {fmt.amount(spec.amount, ad)} at {fmt.price(spec.price, pd)}"
-                             f"  ({fmt.bps(p.slippage_bps)} bp from mid)")
-        elif spec.type is OrderType.TRAILING_STOP:
-            offset = f"{spec.trailing_amount}" if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
-            lines.append(f"Trails    {offset} behind the best {spec.trigger_by.value} price"
-                         + (f", active from {fmt.price(spec.trigger_price, pd)}" if spec.trigger_price else "")
-                         + ", then market")
-        elif spec.type.has_trigger:
-            lines.append(f"Triggers  at {fmt.price(spec.trigger_price, pd)} ({spec.trigger_by.value}), then "
-                         f"{spec.type.value.replace('_', ' ')}")
-        if request.group != "scaled":
-            lines.append(f"Notional  {fmt.money(p.notional)} {market.quote}   amount {fmt.amount(spec.amount, ad)} "
-                         f"{market.base}   position {fmt.amount(p.position_before, ad)} → {fmt.amount(p.position_after, ad)}")
-        out.update("\n".join(lines))
+        out.update("\n".join(preview_lines(self.desk, request, p)))
         try:
             explained = self.explain(request)
         except Exception as exc:  # noqa: BLE001 - a bad combination: say so, do not crash
             explained = [f"✗ {exc}"]
         self.last_explain = "\n".join(explained)
         explain_box.update(Text("\n".join(f"▸ {line}" for line in explained)))
-        explain_box.set_class(any("emulated" in line for line in explained), "-emulated")
+        explain_box.set_class(any("held here" in line or "emulated" in line for line in explained), "-emulated")
         if p.problems:
             text = Text()
             for i, problem in enumerate(p.problems):
@@ -448,28 +437,20 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             problems_box.update(text)
             problems_box.set_class(True, "-fail")
         else:
-            problems_box.update("✓ every check passes: enter stages it for approval")
+            what = "enter sends it" if self.one_gesture else "enter stages it for approval"
+            problems_box.update(f"✓ every check passes: {what}")
             problems_box.set_class(False, "-fail")
 
-    def _group_line(self, request: StageRequest, pd: int, ad: int) -> str:
-        p = request.params
-        if request.group == "bracket":
-            parts = [f"entry {fmt.price(request.spec.price, pd) if request.spec.price else 'market'}"]
-            if "trailing_amount" in p or "trailing_percent" in p:
-                parts.append(f"trailing SL {p.get('trailing_amount') or str(p.get('trailing_percent')) + '%'}")
-            elif "stop_price" in p:
-                parts.append(f"SL {fmt.price(p['stop_price'], pd)}")
-            if "take_profit_price" in p:
-                parts.append(f"TP {fmt.price(p['take_profit_price'], pd)}")
-            return "  ".join(parts)
-        if request.group == "oco":
-            a, b = p["legs"]
-            return f"limit {fmt.price(a.price, pd)}  or  stop {fmt.price(b.trigger_price, pd)}"
-        return f"{p['count']} × limit {fmt.price(p['start'], pd)} → {fmt.price(p['end'], pd)}, " \
-               f"{fmt.amount(p['total'], ad)} total"
-
     # -- actions ---------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        """Enter, one gesture: stage and approve the trader's own order (the checks are on screen)."""
+        self._decide(send=True)
+
     def action_stage(self) -> None:
+        """ctrl+s: into the approval queue only."""
+        self._decide(send=False)
+
+    def _decide(self, send: bool) -> None:
         self.update_preview()
         if self.last_request is None or self.last_spec is None:
             self.notify(self.last_error or "the order is incomplete", severity="error", timeout=4)
@@ -478,7 +459,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if rules == {"duplicate_order"} and self.last_request.group is None:
             # the duplicate guard asks for a second confirmation: the same keypress again, on the same spec
             if self._duplicate_armed == self.last_spec:
-                self.dismiss(StageRequest(self.last_spec, confirm_duplicate=True))
+                self.dismiss(StageRequest(self.last_spec, confirm_duplicate=True, send=send))
                 return
             self._duplicate_armed = self.last_spec
             self.notify("The same order was staged moments ago: press enter again to stage it a second time",
@@ -487,7 +468,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if self.last_problems:
             self.notify(f"{len(self.last_problems)} check(s) fail: fix them to stage", severity="error", timeout=4)
             return
-        self.dismiss(self.last_request)
+        request = self.last_request
+        self.dismiss(StageRequest(request.spec, request.confirm_duplicate, request.group, request.params, send=send))
 
     def action_close(self) -> None:
         self.dismiss(None)

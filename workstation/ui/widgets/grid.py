@@ -1,0 +1,237 @@
+"""Many books at once: a grid of compact ladders, one Line-API widget for all of them.
+
+Each cell: the symbol and venue, ``levels`` asks, the mid and spread, ``levels`` bids, our working
+quantity at each level. Cells are drawn into cached strips only when their book changed (the UI tick
+hands over the books that changed since the last frame: many updates, one redraw per frame), and the
+grid repaints only those cells' regions. The arrow keys select a book; ``enter`` opens it in the
+single-book view to trade it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ...domain.book import Book
+from .. import format as fmt
+from ..keys import GRID_BINDINGS
+from .lines import fit, strip
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class GridBook:
+    venue: str
+    symbol: str
+    book: Book | None
+    price_decimals: int = 2
+    amount_decimals: int = 4
+    buys: dict[Decimal, Decimal] = field(default_factory=dict)  # price -> our working quantity
+    sells: dict[Decimal, Decimal] = field(default_factory=dict)
+
+
+class BookGrid(Widget, can_focus=True):
+    BINDINGS = GRID_BINDINGS
+    COMPONENT_CLASSES = {"grid--title", "grid--selected", "grid--bid", "grid--ask", "grid--size", "grid--own",
+                         "grid--spread", "grid--dim"}
+    CELL_WIDTH = 28
+
+    class Opened(Message):
+        def __init__(self, venue: str, symbol: str) -> None:
+            super().__init__()
+            self.venue, self.symbol = venue, symbol
+
+    def __init__(self, levels: int = 4, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.levels = levels
+        self.keys: list[Key] = []
+        self.books: dict[Key, GridBook] = {}
+        self.selected = 0
+        self._strips: dict[Key, list[Strip]] = {}
+        self._styles: dict[str, Style] | None = None
+        self._top_row = 0  # first row of cells on screen (the grid scrolls by whole rows of cells)
+        self.cells_drawn = 0  # how many cells were drawn (tests, bench)
+
+    @property
+    def cell_height(self) -> int:
+        return 2 * self.levels + 3  # title, asks, mid, bids, a blank line
+
+    @property
+    def columns(self) -> int:
+        return max(1, self.size.width // self.CELL_WIDTH)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return container.height
+
+    # -- data ----------------------------------------------------------------------------------
+    def set_keys(self, keys: list[Key]) -> None:
+        if keys != self.keys:
+            selected = self.keys[self.selected] if self.keys and self.selected < len(self.keys) else None
+            self.keys = list(keys)
+            self.selected = self.keys.index(selected) if selected in self.keys else 0
+            self._strips.clear()
+            self.refresh()
+
+    def select(self, key: Key) -> None:
+        if key in self.keys:
+            self.selected = self.keys.index(key)
+            self._scroll_to_selected()
+            self._strips.clear()
+            self.refresh()
+
+    @property
+    def selected_key(self) -> Key | None:
+        return self.keys[self.selected] if self.keys else None
+
+    def update_books(self, books: Iterable[GridBook]) -> int:
+        """Take the books that changed; repaint their cells only. Returns how many cells will be redrawn."""
+        regions = []
+        for gb in books:
+            key = (gb.venue, gb.symbol)
+            self.books[key] = gb
+            if key in self._strips:
+                del self._strips[key]
+            region = self._region(key)
+            if region is not None:
+                regions.append(region)
+        if len(regions) > 8:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
+        return len(regions)
+
+    def theme_changed(self) -> None:
+        self._styles = None
+        self._strips.clear()
+        self.refresh()
+
+    def _region(self, key: Key) -> Region | None:
+        if key not in self.keys:
+            return None
+        index = self.keys.index(key)
+        row, col = divmod(index, self.columns)
+        y = (row - self._top_row) * self.cell_height
+        if y < 0 or y >= self.size.height:
+            return None
+        return Region(col * self.CELL_WIDTH, y, self.CELL_WIDTH, self.cell_height)
+
+    # -- keys ----------------------------------------------------------------------------------
+    def action_move(self, dx: int, dy: int) -> None:
+        if not self.keys:
+            return
+        index = self.selected + dx + dy * self.columns
+        if 0 <= index < len(self.keys):
+            old = self.keys[self.selected]
+            self.selected = index
+            self._strips.pop(old, None)
+            self._strips.pop(self.keys[index], None)
+            if self._scroll_to_selected():
+                self.refresh()
+            else:
+                self.refresh(*[r for r in (self._region(old), self._region(self.keys[index])) if r is not None])
+
+    def action_open(self) -> None:
+        if self.keys:
+            self.post_message(self.Opened(*self.keys[self.selected]))
+
+    def _scroll_to_selected(self) -> bool:
+        visible = max(1, self.size.height // self.cell_height)
+        row = self.selected // self.columns
+        top = self._top_row
+        if row < top:
+            top = row
+        elif row >= top + visible:
+            top = row - visible + 1
+        moved = top != self._top_row
+        self._top_row = top
+        return moved
+
+    def on_resize(self) -> None:
+        self._scroll_to_selected()
+        self.refresh()
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        if self._styles is None:
+            self._styles = {n.split("--")[1]: self.get_component_rich_style(n) for n in self.COMPONENT_CLASSES}
+        return self._styles[name]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        ch = self.cell_height
+        row, line = divmod(y, ch)
+        row += self._top_row
+        cols = self.columns
+        strips = []
+        for col in range(cols):
+            index = row * cols + col
+            if index >= len(self.keys):
+                break
+            strips.append(self._cell(self.keys[index], index == self.selected)[line])
+        used = len(strips) * self.CELL_WIDTH
+        if used < width:
+            strips.append(Strip.blank(width - used, base))
+        if not strips:
+            return Strip.blank(width, base)
+        return Strip.join(strips).crop(0, width)
+
+    def _cell(self, key: Key, selected: bool) -> list[Strip]:
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        self.cells_drawn += 1
+        w = self.CELL_WIDTH - 1  # one blank column between cells
+        gap = Strip.blank(1, self.rich_style)
+        lines = [Strip.join([s, gap]) for s in self._draw(key, selected, w)]
+        self._strips[key] = lines
+        return lines
+
+    def _draw(self, key: Key, selected: bool, w: int) -> list[Strip]:
+        gb = self.books.get(key)
+        size, dim = self._style("size"), self._style("dim")
+        title_style = self._style("selected") if selected else self._style("title")
+        title = f" {fmt.short_symbol(key[1])} · {key[0]}"
+        out = [strip([(title, title_style)], w, title_style)]
+        blank = strip([], w, size)
+        if gb is None or gb.book is None:
+            out.append(strip([(" waiting for the book…", dim)], w, size))
+            return out + [blank] * (self.cell_height - 2)
+        book, pd, ad = gb.book, gb.price_decimals, gb.amount_decimals
+        ow, aw = 7, 8
+        pw = w - ow - aw - 3
+
+        def level(price: Decimal, amount: Decimal, side: str) -> Strip:
+            mine = (gb.buys if side == "bid" else gb.sells).get(price)
+            return strip([
+                (" ", size),
+                (fit(fmt.price(price, pd), pw), self._style(side)),
+                (" ", size),
+                (fit(fmt.amount(amount, ad), aw), size),
+                (" ", size),
+                (fit(fmt.amount(mine, ad), ow) if mine else " " * ow, self._style("own") if mine else size),
+            ], w, size)
+
+        asks = list(book.asks[: self.levels])
+        out += [blank] * (self.levels - len(asks))
+        out += [level(p, s, "ask") for p, s in reversed(asks)]
+        mid, spread = book.mid, book.spread
+        if mid is not None:
+            mid_text = fmt.price(mid, pd if fmt.quantize(mid, pd) == mid else pd + 1)
+            text = f" {mid_text}  {fmt.price(spread, pd)} {fmt.num(book.spread_bps, 1)}bp"
+        else:
+            text = " one-sided book"
+        out.append(strip([(text, self._style("spread"))], w, self._style("spread")))
+        bids = list(book.bids[: self.levels])
+        out += [level(p, s, "bid") for p, s in bids]
+        out += [blank] * (self.levels - len(bids))
+        out.append(blank)
+        return out
