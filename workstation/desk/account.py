@@ -23,12 +23,14 @@ On spot, holdings are positions: ``holding`` is the base asset's total balance t
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..domain.money import ZERO
+from .events import ReconcileReport
 from .risk import ASSUMED_VENUE_LEVERAGE
 
 NEAR_CAP = Decimal("0.8")  # a margin ratio at 80% of its cap shows as "near"
@@ -95,14 +97,47 @@ class AccountSnapshot:
 
 
 # -- positions: on spot, holdings -----------------------------------------------------------------
+class _Holdings:
+    """Spot holdings between two refreshes: the venue's balance as of the last reconcile, plus what our
+    own fills have moved since (the venue reports balances only when asked: a buy must not look unmade
+    for seconds). At each refresh the balance and our fills agree again, and the baseline is taken."""
+
+    def __init__(self, desk: Any):
+        self.desk = desk
+        self.baseline: dict[tuple[str, str], Decimal] = {}  # (venue, spot symbol) -> our size at the refresh
+        desk.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, ReconcileReport):
+            for (venue, symbol), market in self.desk.markets.items():
+                if venue == event.venue and not market.is_derivative:
+                    self.baseline[(venue, symbol)] = self.desk.position(venue, symbol).size
+
+    def moved(self, venue: str, base: str) -> Decimal:
+        """What our fills moved ``base`` by on ``venue`` since the last refresh (every spot symbol of it)."""
+        total = ZERO
+        for (v, symbol), market in self.desk.markets.items():
+            if v == venue and not market.is_derivative and market.base == base:
+                now = self.desk.position(v, symbol).size
+                total += now - self.baseline.setdefault((v, symbol), now)
+        return total
+
+
+_HOLDINGS: "weakref.WeakKeyDictionary[Any, _Holdings]" = weakref.WeakKeyDictionary()
+
+
 def holding(desk: Any, venue: str, symbol: str) -> Decimal:
-    """The position a trader means: on spot the base asset held (total balance); on a derivative the
-    position size (the venue's figure when it reports one, else ours from fills)."""
+    """The position a trader means: on spot the base asset held (the venue's total balance, moved by our
+    fills since it was fetched); on a derivative the position size (the venue's figure when it reports
+    one, else ours from fills)."""
     market = desk.markets.get((venue, symbol))
     if market is not None and not market.is_derivative:
         balance = desk.balances.get(venue, {}).get(market.base)
         if balance is not None:
-            return balance.total
+            tracker = _HOLDINGS.get(desk)
+            if tracker is None:
+                tracker = _HOLDINGS[desk] = _Holdings(desk)
+            return balance.total + tracker.moved(venue, market.base)
         return desk.position(venue, symbol).size
     info = desk.venue_positions.get(venue, {}).get(symbol)
     if info is not None:

@@ -187,18 +187,17 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
                     self.query_one(DepthChart).show(desk.book(venue, symbol), pd, ad)
             if dirty.everything or dirty.orders or second:
                 self._label_tabs()
-                if self.visible_tab("orders"):
-                    emulated = {v.order.client_order_id: v for v in desk.emulated_orders()}
-                    self.query_one(OrdersTable).show([o for o in desk.orders() if o.status in SHOWN],
-                                                     desk.clock.wall_ms(), decimals, emulated, desk.group)
-            if (dirty.everything or dirty.orders or (book_moved and slow) or second) and self.visible_tab("approvals"):
+                emulated = {v.order.client_order_id: v for v in desk.emulated_orders()}
+                self.query_one(OrdersTable).show([o for o in desk.orders() if o.status in SHOWN],
+                                                 desk.clock.wall_ms(), decimals, emulated, desk.group)
+            if dirty.everything or dirty.orders or (book_moved and slow) or second:
                 pending = desk.pending_approvals()
                 self.query_one(ApprovalsTable).show([(o, preview(desk, o.spec, order=o)) for o in pending],
                                                     desk.clock.wall_ms(), decimals, self.suggestions(), desk,
                                                     desk.group)
-            if (dirty.everything or dirty.positions or (book_moved and slow)) and self.visible_tab("positions"):
+            if dirty.everything or dirty.positions or (book_moved and slow):
                 self.query_one(PositionsTable).show(position_rows(desk))
-            if (dirty.everything or dirty.executions) and self.visible_tab("executions"):
+            if dirty.everything or dirty.executions:
                 self.query_one(ExecutionsTable).show(desk.executions(), decimals)
             if dirty.everything or dirty.positions or dirty.orders or (book_moved and slow) or dirty.status:
                 self.query_one(AccountStrip).show(account(desk))

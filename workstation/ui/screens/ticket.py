@@ -429,7 +429,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             explained = [f"✗ {exc}"]
         self.last_explain = "\n".join(explained)
         explain_box.update(Text("\n".join(f"▸ {line}" for line in explained)))
-        explain_box.set_class(any("held here" in line or "emulated" in line for line in explained), "-emulated")
+        explain_box.set_class(any("emulated" in line for line in explained), "-emulated")
         if p.problems:
             text = Text()
             for i, problem in enumerate(p.problems):

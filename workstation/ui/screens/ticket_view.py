@@ -80,13 +80,13 @@ def explain(desk: Any, request: Any) -> list[str]:
         market = desk.market(spec.venue, spec.symbol)
         lines = [f"entry: {desk.explain(spec)}"]
         for role, child in bracket_children(spec, derivative=market.is_derivative, **request.params):
-            lines.append(f"{role.replace('_', '-')}: held here (needs the workstation running): "
+            lines.append(f"{role.replace('_', '-')}: emulated locally: needs the workstation running. "
                          f"{leg(child)}, armed when the entry fills and sized to the fill")
         lines.append("stop-loss and take-profit are an OCO pair: the first to trigger goes, the other is canceled")
         return lines
     if request.group == "oco":
         legs = request.params["legs"]
-        return ["held here (needs the workstation running): both legs wait here (ccxt has no unified OCO): "
+        return ["emulated locally: needs the workstation running. Both legs are held here (ccxt has no unified OCO): "
                 + " / ".join(leg(x) for x in legs) + "; the first to trigger goes through the risk gate, the other "
                 "is canceled"]
     if request.group == "scaled":

@@ -77,6 +77,7 @@ class Dom(Widget, can_focus=True):
         self._widths = (7, 7, 8)
         self._scale = Decimal(1)
         self.renders = 0  # lines drawn (tests, bench)
+        self.prepared = 0  # how often the book was bucketed and the columns sized (once per snapshot and size)
 
     # -- data ----------------------------------------------------------------------------------
     def set_snapshot(self, snapshot: DomSnapshot) -> None:
@@ -245,6 +246,7 @@ class Dom(Widget, can_focus=True):
         if self._cache_for == key or snap is None:
             return
         self._cache_for = key
+        self.prepared += 1
         book = snap.book
         down, up = ROUND_FLOOR, ROUND_CEILING
         self._bids = _buckets(book.bids if book else (), self._snap, down)
