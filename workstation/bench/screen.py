@@ -1,6 +1,6 @@
 """Benchmark 1, book to screen: N books updating through the Desk into the real TUI, headless.
 
-The app is the real ``WorkstationApp`` (main screen, Line-API ladder, its 10 Hz UI tick), run with
+The app is the real ``WorkstationApp`` (main screen, the Line-API DOM, its 20 Hz UI tick), run with
 ``run_test`` at 160x48 on a Desk already connected to a paper exchange with N spot markets. A feeder
 task in the app's event loop stores books through ``Desk._store_book`` (the path a websocket book
 takes: the Desk keeps it and publishes BookChanged) at a fixed total rate, round-robin over the N
@@ -81,6 +81,9 @@ def datatable_ladder_class():
         def mid(self):
             return self.snapshot.book.mid if self.snapshot and self.snapshot.book else None
 
+        def theme_changed(self) -> None:
+            self.refresh()
+
         def set_snapshot(self, snapshot) -> None:
             self.snapshot = snapshot
             book = snapshot.book
@@ -129,16 +132,16 @@ async def _run(path: Path, n: int, seconds: float, warmup: float, datatable: boo
     await desk.connect()
     rings = {s: _variants(desk.book("paper", s)) for s in symbols}
 
-    original_ladder = main_module.Ladder
+    original_ladder = main_module.Dom
     if datatable:
-        main_module.Ladder = datatable_ladder_class()  # the screen composes and queries this name
+        main_module.Dom = datatable_ladder_class()  # the screen composes and queries this name
     latest: dict[str, int] = {s: 0 for s in symbols}
     pending: dict[str, deque] = {s: deque() for s in symbols}
     shown: dict[str, int] = {}
     delays: list[int] = []
     frame_ns: list[int] = []
     state = {"measuring": False, "frames": 0, "ingested": 0}
-    ladder_cls = main_module.Ladder
+    ladder_cls = main_module.Dom
     set_snapshot = ladder_cls.set_snapshot
 
     def noting_set_snapshot(self, snapshot):
@@ -219,7 +222,7 @@ async def _run(path: Path, n: int, seconds: float, warmup: float, datatable: boo
     finally:
         ladder_cls.set_snapshot = set_snapshot
         Screen._compositor_refresh = compositor_refresh
-        main_module.Ladder = original_ladder
+        main_module.Dom = original_ladder
         await desk.stop()
         desk.journal.close()
     frames = state["frames"]

@@ -73,6 +73,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
         self.tape_filter_index = -1  # -1: every print; else the index of the preset size used as the floor
         self._own: dict[tuple[str, str], tuple[dict, dict, dict]] = {}
         self._tape_version: object = None
+        self._fed_panels: list[Panel] = []
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -98,6 +99,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
         yield Footer(id="footer")
 
     def on_mount(self) -> None:
+        self._fed_panels = [p for p in self.query(Panel) if hasattr(p.body, "update_from_app")]
         self.query_one("#grid").display = False
         self.query_one("#depth").display = False
         self.query_one(Dom).focus()
@@ -202,8 +204,8 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
             if dirty.everything or dirty.positions or dirty.orders or (book_moved and slow) or dirty.status:
                 self.query_one(AccountStrip).show(account(desk))
             self._apply_side(dirty, venue, symbol, decimals)
-            for panel in self.query(Panel):  # registered panels that feed themselves (ui/registry.py)
-                if hasattr(panel.body, "update_from_app") and self.visible_tab(panel.tab):
+            for panel in self._fed_panels:  # registered panels that feed themselves (ui/registry.py)
+                if self.visible_tab(panel.tab):
                     panel.body.update_from_app(self.app, dirty)
             if dirty.everything or dirty.status or second:
                 self.query_one(StatusBar).show(
@@ -281,7 +283,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
         self.query_one(PriceChart).theme_changed()
         self.query_one(BookGrid).theme_changed()
         self.query_one(AccountStrip).theme_changed()
-        self.query_one(Dom).refresh()
+        self.query_one(Dom).theme_changed()
 
     # -- dynamic bindings -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

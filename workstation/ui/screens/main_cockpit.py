@@ -10,7 +10,6 @@ from decimal import Decimal
 from ...desk.actions import Plan, amount_for_notional
 from ...domain.orders import OrderStatus, Side
 from ..widgets.dom import Dom
-from ..widgets.grid import BookGrid
 from ..widgets.orders import OrdersTable
 from ..widgets.positions import PositionsTable
 from .cockpit import AccountScreen, AlertsScreen, PlanScreen
@@ -56,7 +55,7 @@ class CockpitActions:
     def action_toggle_grid(self) -> None:
         self.grid_mode = not self.grid_mode
         self.query_one("#body").display = not self.grid_mode
-        grid = self.query_one(BookGrid)
+        grid = self.query_one("#grid")
         grid.display = self.grid_mode
         if self.grid_mode:
             grid.set_keys(self.symbols())

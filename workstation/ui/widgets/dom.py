@@ -77,6 +77,7 @@ class Dom(Widget, can_focus=True):
         self._widths = (7, 7, 8)
         self._scale = Decimal(1)
         self.renders = 0  # lines drawn (tests, bench)
+        self._styles: dict[str, Style] | None = None
         self.prepared = 0  # how often the book was bucketed and the columns sized (once per snapshot and size)
 
     # -- data ----------------------------------------------------------------------------------
@@ -239,6 +240,19 @@ class Dom(Widget, can_focus=True):
             self._keep_cursor_visible()
 
     # -- rendering -------------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        """Component styles, looked up once per theme (asking per cell costs more than drawing it)."""
+        if self._styles is None:
+            c = self.get_component_rich_style
+            self._styles = {n: c(n) for n in self.COMPONENT_CLASSES}
+            self._styles["bid-bar"] = Style(bgcolor=self._styles["dom--bid-bar"].bgcolor)
+            self._styles["ask-bar"] = Style(bgcolor=self._styles["dom--ask-bar"].bgcolor)
+        return self._styles[name]
+
+    def theme_changed(self) -> None:
+        self._styles = None
+        self.refresh()
+
     def _prepare(self, width: int) -> None:
         """Per snapshot and size: the book as price -> size, column widths, the depth bars' scale."""
         snap = self.snapshot
@@ -284,7 +298,7 @@ class Dom(Widget, can_focus=True):
         self._prepare(width)
         self.renders += 1
         ow, aw, pw, wide = self._widths
-        c = self.get_component_rich_style
+        c = self._style
         if y == 0:
             head = c("dom--header")
             if wide:
@@ -300,7 +314,7 @@ class Dom(Widget, can_focus=True):
     def _row(self, price: Decimal, width: int, ow: int, aw: int, pw: int, wide: bool) -> Strip:
         snap = self.snapshot
         book = snap.book
-        c = self.get_component_rich_style
+        c = self._style
         size_style, dim = c("dom--size"), c("dom--dim")
         bid, ask = self._bids.get(price), self._asks.get(price)
         best_bid, best_ask = book.best_bid, book.best_ask
@@ -346,10 +360,10 @@ class Dom(Widget, can_focus=True):
             bid_at, ask_at = 1 + ow + 1, 1 + ow + 1 + aw + 1 + pw + 1
         if bid:
             n = max(1, int(aw * bid / self._scale))
-            parts = with_bar(parts, bid_at + aw - n, bid_at + aw, Style(bgcolor=c("dom--bid-bar").bgcolor))
+            parts = with_bar(parts, bid_at + aw - n, bid_at + aw, c("bid-bar"))
         if ask:
             n = max(1, int(aw * ask / self._scale))
-            parts = with_bar(parts, ask_at, ask_at + n, Style(bgcolor=c("dom--ask-bar").bgcolor))
+            parts = with_bar(parts, ask_at, ask_at + n, c("ask-bar"))
         row = strip(parts, width, size_style)
         if price == self.cursor:
             row = overlay(row, c("dom--cursor"))

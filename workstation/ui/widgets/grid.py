@@ -10,9 +10,11 @@ single-book view to trade it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from typing import Iterable
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -22,9 +24,15 @@ from textual.widget import Widget
 from ...domain.book import Book
 from .. import format as fmt
 from ..keys import GRID_BINDINGS
-from .lines import fit, strip
+from .lines import fit, segments
 
 Key = tuple[str, str]
+
+
+@lru_cache(maxsize=8192)
+def _num(value: Decimal | None, decimals: int) -> str:
+    """A book's prices and sizes repeat from frame to frame: each is formatted once."""
+    return fmt.num(value, decimals)
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,10 @@ class BookGrid(Widget, can_focus=True):
         self.keys: list[Key] = []
         self.books: dict[Key, GridBook] = {}
         self.selected = 0
-        self._strips: dict[Key, list[Strip]] = {}
+        self._strips: dict[Key, list[list[Segment]]] = {}  # per book: its lines' segments
         self._styles: dict[str, Style] | None = None
         self._top_row = 0  # first row of cells on screen (the grid scrolls by whole rows of cells)
+        self._width = self._height = 0  # the size, kept on resize: asking the widget costs per line
         self.cells_drawn = 0  # how many cells were drawn (tests, bench)
 
     @property
@@ -66,7 +75,7 @@ class BookGrid(Widget, can_focus=True):
 
     @property
     def columns(self) -> int:
-        return max(1, self.size.width // self.CELL_WIDTH)
+        return max(1, self._width // self.CELL_WIDTH)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return container.height
@@ -119,7 +128,7 @@ class BookGrid(Widget, can_focus=True):
         index = self.keys.index(key)
         row, col = divmod(index, self.columns)
         y = (row - self._top_row) * self.cell_height
-        if y < 0 or y >= self.size.height:
+        if y < 0 or y >= self._height:
             return None
         return Region(col * self.CELL_WIDTH, y, self.CELL_WIDTH, self.cell_height)
 
@@ -143,7 +152,7 @@ class BookGrid(Widget, can_focus=True):
             self.post_message(self.Opened(*self.keys[self.selected]))
 
     def _scroll_to_selected(self) -> bool:
-        visible = max(1, self.size.height // self.cell_height)
+        visible = max(1, self._height // self.cell_height)
         row = self.selected // self.columns
         top = self._top_row
         if row < top:
@@ -155,83 +164,88 @@ class BookGrid(Widget, can_focus=True):
         return moved
 
     def on_resize(self) -> None:
+        self._width, self._height = self.size.width, self.size.height
         self._scroll_to_selected()
         self.refresh()
 
     # -- drawing -------------------------------------------------------------------------------
+    # A cell is cached as its lines' segments (not Strips): a screen line is the segments of the cells
+    # across it, one Strip per line per frame, and nothing is measured twice.
     def _style(self, name: str) -> Style:
         if self._styles is None:
             self._styles = {n.split("--")[1]: self.get_component_rich_style(n) for n in self.COMPONENT_CLASSES}
+            self._styles["base"] = self.rich_style
         return self._styles[name]
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+        width = self._width
+        base = self._style("base")
         ch = self.cell_height
         row, line = divmod(y, ch)
         row += self._top_row
         cols = self.columns
-        strips = []
+        out: list[Segment] = []
+        used = 0
         for col in range(cols):
             index = row * cols + col
             if index >= len(self.keys):
                 break
-            strips.append(self._cell(self.keys[index], index == self.selected)[line])
-        used = len(strips) * self.CELL_WIDTH
+            out.extend(self._cell(self.keys[index], index == self.selected)[line])
+            used += self.CELL_WIDTH
+        if used > width:
+            return Strip(out, used).crop(0, width)
         if used < width:
-            strips.append(Strip.blank(width - used, base))
-        if not strips:
-            return Strip.blank(width, base)
-        return Strip.join(strips).crop(0, width)
+            out.append(Segment(" " * (width - used), base))
+        return Strip(out, width)
 
-    def _cell(self, key: Key, selected: bool) -> list[Strip]:
+    def _cell(self, key: Key, selected: bool) -> list[list[Segment]]:
         cached = self._strips.get(key)
         if cached is not None:
             return cached
         self.cells_drawn += 1
-        w = self.CELL_WIDTH - 1  # one blank column between cells
-        gap = Strip.blank(1, self.rich_style)
-        lines = [Strip.join([s, gap]) for s in self._draw(key, selected, w)]
+        gap = Segment(" ", self._style("base"))  # one blank column between cells
+        lines = [line + [gap] for line in self._draw(key, selected, self.CELL_WIDTH - 1)]
         self._strips[key] = lines
         return lines
 
-    def _draw(self, key: Key, selected: bool, w: int) -> list[Strip]:
+    def _draw(self, key: Key, selected: bool, w: int) -> list[list[Segment]]:
         gb = self.books.get(key)
         size, dim = self._style("size"), self._style("dim")
         title_style = self._style("selected") if selected else self._style("title")
         title = f" {fmt.short_symbol(key[1])} · {key[0]}"
-        out = [strip([(title, title_style)], w, title_style)]
-        blank = strip([], w, size)
+        out = [segments([(title, title_style)], w, title_style)]
+        blank = segments([], w, size)
         if gb is None or gb.book is None:
-            out.append(strip([(" waiting for the book…", dim)], w, size))
+            out.append(segments([(" waiting for the book…", dim)], w, size))
             return out + [blank] * (self.cell_height - 2)
         book, pd, ad = gb.book, gb.price_decimals, gb.amount_decimals
         ow, aw = 7, 8
         pw = w - ow - aw - 3
+        own = self._style("own")
 
-        def level(price: Decimal, amount: Decimal, side: str) -> Strip:
-            mine = (gb.buys if side == "bid" else gb.sells).get(price)
-            return strip([
+        def level(price: Decimal, amount: Decimal, side: str, mine_at: dict) -> list[Segment]:
+            mine = mine_at.get(price)
+            return segments([
                 (" ", size),
-                (fit(fmt.price(price, pd), pw), self._style(side)),
+                (fit(_num(price, pd), pw), self._style(side)),
                 (" ", size),
-                (fit(fmt.amount(amount, ad), aw), size),
+                (fit(_num(amount, ad), aw), size),
                 (" ", size),
-                (fit(fmt.amount(mine, ad), ow) if mine else " " * ow, self._style("own") if mine else size),
+                (fit(_num(mine, ad), ow) if mine else " " * ow, own if mine else size),
             ], w, size)
 
-        asks = list(book.asks[: self.levels])
+        asks = book.asks[: self.levels]
         out += [blank] * (self.levels - len(asks))
-        out += [level(p, s, "ask") for p, s in reversed(asks)]
+        out += [level(p, q, "ask", gb.sells) for p, q in reversed(asks)]
         mid, spread = book.mid, book.spread
         if mid is not None:
             mid_text = fmt.price(mid, pd if fmt.quantize(mid, pd) == mid else pd + 1)
             text = f" {mid_text}  {fmt.price(spread, pd)} {fmt.num(book.spread_bps, 1)}bp"
         else:
             text = " one-sided book"
-        out.append(strip([(text, self._style("spread"))], w, self._style("spread")))
-        bids = list(book.bids[: self.levels])
-        out += [level(p, s, "bid") for p, s in bids]
+        out.append(segments([(text, self._style("spread"))], w, self._style("spread")))
+        bids = book.bids[: self.levels]
+        out += [level(p, q, "bid", gb.buys) for p, q in bids]
         out += [blank] * (self.levels - len(bids))
         out.append(blank)
         return out

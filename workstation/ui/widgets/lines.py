@@ -9,19 +9,24 @@ from textual.strip import Strip
 Part = tuple[str, Style]
 
 
-def strip(parts: list[Part], width: int, fill: Style | None = None) -> Strip:
-    """The parts left to right, cut or padded (with ``fill``) to exactly ``width`` cells."""
-    segments, used = [], 0
+def segments(parts: list[Part], width: int, fill: Style | None = None) -> list[Segment]:
+    """The parts left to right as segments, cut or padded (with ``fill``) to exactly ``width`` cells."""
+    out, used = [], 0
     for text, style in parts:
         if used >= width:
             break
         if used + len(text) > width:
             text = text[: width - used]
-        segments.append(Segment(text, style))
+        out.append(Segment(text, style))
         used += len(text)
     if used < width:
-        segments.append(Segment(" " * (width - used), fill or (parts[-1][1] if parts else Style())))
-    return Strip(segments, width)
+        out.append(Segment(" " * (width - used), fill or (parts[-1][1] if parts else Style())))
+    return out
+
+
+def strip(parts: list[Part], width: int, fill: Style | None = None) -> Strip:
+    """The parts left to right, cut or padded (with ``fill``) to exactly ``width`` cells."""
+    return Strip(segments(parts, width, fill), width)
 
 
 def with_bar(parts: list[Part], start: int, end: int, bar: Style) -> list[Part]:
