@@ -25,13 +25,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from ...domain.money import ZERO
 from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, TimeInForce, TriggerSource
 from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
+from ..widgets.choice import Choice
 from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, FIELDS, GROUPS, LABELS, OPTIONAL,
                           PLACEHOLDERS, TRIGGER_SOURCES, TYPES, UNITS)
 from .ticket_view import explain as explain_request
@@ -94,49 +95,48 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         with Vertical(id="ticket", classes=f"-{self.side.value}"):
             yield Static("", id="ticket-title")
             yield Static(self._hint(), id="ticket-hint")
-            with VerticalScroll(id="ticket-body"), Grid(id="ticket-form"):
-                yield Label("Side")
-                yield Select([("buy", Side.BUY), ("sell", Side.SELL)], value=self.side, allow_blank=False,
-                             compact=True, id="side")
-                yield Label("Symbol")
-                yield Select([(fmt.short_symbol(s), s) for s in self.symbols], value=self.symbol, allow_blank=False,
-                             compact=True, id="symbol")
-                yield Label("Amount")
-                yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=NUMBER)
-                yield Label("Units")
-                yield Select([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
-                             value="base", allow_blank=False, compact=True, id="unit")
-                yield Label("Type")
-                yield Select([(self._type_label(t, support), t) for t in self.types], value=OrderType.LIMIT,
-                             allow_blank=False, compact=True, id="type")
-                yield Label("TIF", id="lbl-tif")
-                yield Select([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
-                             value=TimeInForce.GTC, allow_blank=False, compact=True, id="tif")
-                yield Label("Price", id="lbl-price")
-                yield Input(placeholder="limit price", compact=True, id="price", restrict=NUMBER)
-                yield Label("Trigger", id="lbl-trigger")
-                yield Input(placeholder="trigger price", compact=True, id="trigger", restrict=NUMBER)
-                yield Label("Fires on", id="lbl-trigger_by")
-                yield Select([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
-                             allow_blank=False, compact=True, id="trigger_by")
-                yield Label("Trail", id="lbl-trail")
-                yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*")
-                yield Label("Stop-loss", id="lbl-stop")
-                yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
-                yield Label("Take-prof", id="lbl-tp")
-                yield Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER)
-                yield Label("From", id="lbl-start")
-                yield Input(placeholder="first price", compact=True, id="start", restrict=NUMBER)
-                yield Label("To", id="lbl-end")
-                yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
-                yield Label("Orders", id="lbl-count")
-                yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*")
-                yield Label("Sizes", id="lbl-distribution")
-                yield Select([(d, d) for d in DISTRIBUTIONS], value="equal", allow_blank=False, compact=True,
-                             id="distribution")
-                yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
-                yield Checkbox("reduce-only", compact=True, id="reduce_only",
-                               disabled=support.get("reduce_only") != "native")
+            with VerticalScroll(id="ticket-body"):
+                with Grid(id="ticket-form"):
+                    yield Label("Side")
+                    yield Choice([("buy", Side.BUY), ("sell", Side.SELL)], value=self.side, id="side")
+                    yield Label("Symbol")
+                    yield Choice([(fmt.short_symbol(s), s) for s in self.symbols], value=self.symbol, id="symbol")
+                    yield Label("Amount")
+                    yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=NUMBER)
+                    yield Label("Units")
+                    yield Choice([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
+                                 value="base", id="unit")
+                    yield Label("Type")
+                    yield Choice([(self._type_label(t, support), t) for t in self.types], value=OrderType.LIMIT,
+                                 id="type")
+                    yield Label("TIF", id="lbl-tif")
+                    yield Choice([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
+                                 value=TimeInForce.GTC, id="tif")
+                    yield Label("Price", id="lbl-price")
+                    yield Input(placeholder="limit price", compact=True, id="price", restrict=NUMBER)
+                    yield Label("Trigger", id="lbl-trigger")
+                    yield Input(placeholder="trigger price", compact=True, id="trigger", restrict=NUMBER)
+                    yield Label("Fires on", id="lbl-trigger_by")
+                    yield Choice([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
+                                 id="trigger_by")
+                    yield Label("Trail", id="lbl-trail")
+                    yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*")
+                    yield Label("Stop-loss", id="lbl-stop")
+                    yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
+                    yield Label("Take-prof", id="lbl-tp")
+                    yield Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER)
+                    yield Label("From", id="lbl-start")
+                    yield Input(placeholder="first price", compact=True, id="start", restrict=NUMBER)
+                    yield Label("To", id="lbl-end")
+                    yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
+                    yield Label("Orders", id="lbl-count")
+                    yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*")
+                    yield Label("Sizes", id="lbl-distribution")
+                    yield Choice([(d, d) for d in DISTRIBUTIONS], value="equal",
+                                 id="distribution")
+                    yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
+                    yield Checkbox("reduce-only", compact=True, id="reduce_only",
+                                   disabled=support.get("reduce_only") != "native")
                 yield Static("", id="ticket-preview")
                 yield Static("", id="ticket-explain")
                 yield Static("", id="ticket-problems")
@@ -162,7 +162,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self._duplicate_armed = None
         self._pending = dict(order_type=order_type, price=price, amount=amount, follow_price=follow_price)
         if symbols != self.symbols and self.is_mounted:
-            self.query_one("#symbol", Select).set_options([(fmt.short_symbol(x), x) for x in symbols])
+            self.query_one("#symbol", Choice).set_options([(fmt.short_symbol(x), x) for x in symbols])
         self.symbols = symbols
         if self.is_mounted:
             self._apply_pending()
@@ -177,7 +177,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         for name, value in (("side", self.side), ("symbol", self.symbol), ("unit", "base"),
                             ("type", p["order_type"]), ("tif", TimeInForce.GTC), ("trigger_by", TriggerSource.LAST),
                             ("distribution", "equal")):
-            self.query_one(f"#{name}", Select).value = value
+            self.query_one(f"#{name}", Choice).value = value
         for name in ("post_only", "reduce_only"):
             self.query_one(f"#{name}", Checkbox).value = False
         self.follow_price = p["follow_price"] and p["price"] is None
@@ -213,7 +213,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.query_one("#amount", Input).placeholder = f"in {market.base}"
 
     # -- reactions --------------------------------------------------------------------------------
-    def on_select_changed(self, event: Select.Changed) -> None:
+    def on_choice_changed(self, event: Choice.Changed) -> None:
         if event.select.id == "side" and event.value in (Side.BUY, Side.SELL):
             self.side = event.value
             self._title()
@@ -230,7 +230,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def _optional_blank(self) -> set[str]:
         """Fields that mean something when left blank (a bracket's market entry)."""
-        return {"price"} if self.query_one("#type", Select).value == "bracket" else set()
+        return {"price"} if self.query_one("#type", Choice).value == "bracket" else set()
 
     def _type_changed(self, order_type) -> None:
         shown = FIELDS.get(order_type, set())
@@ -332,15 +332,15 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def build_request(self) -> StageRequest:
         """What the fields describe, or InvalidSpec with a message for the trader."""
-        kind = self.query_one("#type", Select).value
-        unit = self.query_one("#unit", Select).value
+        kind = self.query_one("#type", Choice).value
+        unit = self.query_one("#unit", Choice).value
         raw = self._decimal("amount", "amount")
         if raw is None:
             raise InvalidSpec("enter an amount")
-        trigger_by = self.query_one("#trigger_by", Select).value
+        trigger_by = self.query_one("#trigger_by", Choice).value
         common = dict(venue=self.venue, symbol=self.symbol, side=self.side,
                       reduce_only=self.query_one("#reduce_only", Checkbox).value, origin=Origin.HUMAN)
-        tif = self.query_one("#tif", Select).value
+        tif = self.query_one("#tif", Choice).value
         post_only = self.query_one("#post_only", Checkbox).value
         if kind == "bracket":
             price = self._decimal("price", "entry price")
@@ -378,7 +378,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                              post_only=post_only, **common)
             return StageRequest(base, group="scaled", params={
                 "total": total, "start": start, "end": end, "count": int(count_text),
-                "distribution": self.query_one("#distribution", Select).value})
+                "distribution": self.query_one("#distribution", Choice).value})
         order_type = kind
         price = self._decimal("price", "price") if order_type.has_limit_price else None
         trigger = self._decimal("trigger", "trigger price") if order_type.has_trigger else None
@@ -475,17 +475,17 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.dismiss(None)
 
     def action_flip_side(self) -> None:
-        select = self.query_one("#side", Select)
+        select = self.query_one("#side", Choice)
         select.value = Side.SELL if self.side is Side.BUY else Side.BUY
 
     def action_cycle_type(self) -> None:
-        select = self.query_one("#type", Select)
+        select = self.query_one("#type", Choice)
         select.value = self.types[(self.types.index(select.value) + 1) % len(self.types)]
 
     def action_cycle_unit(self) -> None:
-        select = self.query_one("#unit", Select)
+        select = self.query_one("#unit", Choice)
         select.value = UNITS[(UNITS.index(select.value) + 1) % len(UNITS)]
 
     def action_cycle_trigger_by(self) -> None:
-        select = self.query_one("#trigger_by", Select)
+        select = self.query_one("#trigger_by", Choice)
         select.value = TRIGGER_SOURCES[(TRIGGER_SOURCES.index(select.value) + 1) % len(TRIGGER_SOURCES)]
