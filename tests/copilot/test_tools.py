@@ -212,3 +212,21 @@ def test_the_catalogue_cannot_approve_send_or_execute():
     for tool in openai_tools():
         params = tool["function"]["parameters"]
         assert params["type"] == "object" and params["additionalProperties"] is False
+
+
+async def test_a_size_past_every_cap_gets_one_answer_and_it_passes(desk, session):
+    """buy 1000 BTC once said "use at most 0.38418" for one rule and "the most that passes now is 1.41545" for
+    another (which broke the first): every size rule now names the same amount, and that amount passes."""
+    result = await session.call("stage_order", bad(symbol="BTC/USDT", amount="1000", type="market", price=...))
+    assert not result.ok
+    fixes = {e.scenario: e.fix for e in result.errors if e.field == "amount"}
+    assert {"max_order_notional", "insufficient_balance"} <= set(fixes)
+    amounts = {fix.rsplit(" is ", 1)[1] for fix in fixes.values()}
+    assert len(amounts) == 1, fixes
+    most = Decimal(amounts.pop().split()[0])
+    assert most > 0
+    from workstation.domain.orders import OrderSpec
+    spec = OrderSpec("paper", "BTC/USDT", "buy", "market", most)
+    assert desk.check(spec) == []
+    lot = desk.market("paper", "BTC/USDT").lot
+    assert any(p.rule == "max_order_notional" for p in desk.check(spec.with_changes(amount=most + lot)))

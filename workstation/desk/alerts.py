@@ -182,7 +182,7 @@ class AlertBook:
                                                                                               "why": "fired"})
                 self._fire("price", "warning", f"{symbol} mid {mid} reached {rule.level}"
                            + (f" ({rule.note})" if rule.note else ""), venue, symbol, rule=rule.id,
-                           level=rule.level, mid=mid)
+                           price_level=rule.level, mid=mid)
 
     def _edge(self, venue: str, name: str, state: str) -> bool:
         """True when (venue, name) moves to a worse state than it was in; back to "ok" re-arms."""

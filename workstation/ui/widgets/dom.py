@@ -245,6 +245,9 @@ class Dom(Widget, can_focus=True):
         if self._styles is None:
             c = self.get_component_rich_style
             self._styles = {n: c(n) for n in self.COMPONENT_CLASSES}
+            # modifiers add only what their rule sets (bold, reverse), never the widget's own colours:
+            # the best bid and ask stay green and red, reversed
+            self._styles["dom--inside"] = c("dom--inside", partial=True)
             self._styles["bid-bar"] = Style(bgcolor=self._styles["dom--bid-bar"].bgcolor)
             self._styles["ask-bar"] = Style(bgcolor=self._styles["dom--ask-bar"].bgcolor)
         return self._styles[name]
