@@ -177,7 +177,7 @@ class Actions:
         if refused:
             return Plan("flatten", title, tuple(lines), venue, symbol, cancels=cancels,
                         refused=None if cancels else refused, problems=(refused,) if cancels else ())
-        lines.append(self._market_line(specs, market, "reduce-only " if market.is_derivative else ""))
+        lines.append(self._market_line(specs, market, market.is_derivative, after=bool(cancels)))
         if not market.is_derivative:
             lines.append(f"on spot the position is what you hold: {size} {market.base}")
         # Selling held coins that working sells reserve: the balance is free once they are canceled.
@@ -185,13 +185,17 @@ class Actions:
         return Plan("flatten", title, tuple(lines), venue, symbol, tuple(specs), cancels,
                     problems=self._checked(specs, ignore))
 
-    def _market_line(self, specs: list[OrderSpec], market: Any, flags: str) -> str:
+    def _market_line(self, specs: list[OrderSpec], market: Any, reduce_only: bool, after: bool) -> str:
         total = sum((s.amount for s in specs), ZERO)
         mark = self.desk.mark(market.venue, market.symbol)
-        value = f" (about {_num(total * mark * market.contract_size, 2)} {market.quote} at mid)" if mark else ""
-        split = f", in {len(specs)} orders within the per-order caps" if len(specs) > 1 else ""
-        return f"then {specs[0].side.value.upper()} {total} {market.base} at market, {flags}{value}{split}".replace(
-            ", )", ")")
+        words = [f"{'then ' if after else ''}{specs[0].side.value.upper()} {total} {market.base} at market"]
+        if reduce_only:
+            words.append("reduce-only")
+        if mark:
+            words.append(f"about {_num(total * mark * market.contract_size, 2)} {market.quote} at mid")
+        if len(specs) > 1:
+            words.append(f"in {len(specs)} orders within the per-order caps")
+        return ", ".join(words)
 
     def plan_reverse(self, venue: str, symbol: str) -> Plan:
         desk = self.desk

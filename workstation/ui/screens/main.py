@@ -86,7 +86,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
                 with Horizontal(id="top"):
                     yield PriceChart(id="chart")
                     yield DepthChart(id="depth")
-                    with Vertical(id="side"):
+                    with Vertical(id="top-side"):
                         yield TapeView(id="tape-side")
                         yield AlertsTable(id="alerts-side")
                 with Vertical(id="panes"):
@@ -115,7 +115,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
         tall = height >= TALL
         self.panes.all_tables = layout == "all" or (layout == "auto" and width >= ALL_TABLES_WIDTH and tall)
         self.panes.side_visible = tall and width >= 120 and not self.grid_mode
-        self.query_one("#side").display = self.panes.side_visible
+        self.query_one("#top-side").display = self.panes.side_visible
         self.query_one("#top").display = tall
         self.set_class(self.panes.all_tables, "-all-tables")
         self.query_one(AccountStrip).balances_line = tall

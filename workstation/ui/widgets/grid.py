@@ -50,7 +50,8 @@ class BookGrid(Widget, can_focus=True):
     BINDINGS = GRID_BINDINGS
     COMPONENT_CLASSES = {"grid--title", "grid--selected", "grid--bid", "grid--ask", "grid--size", "grid--own",
                          "grid--spread", "grid--dim"}
-    CELL_WIDTH = 28
+    MIN_CELL = 28  # the narrowest a cell may be; with few books, cells widen and deepen to fill the screen
+    MAX_LEVELS = 15
 
     class Opened(Message):
         def __init__(self, venue: str, symbol: str) -> None:
@@ -59,7 +60,8 @@ class BookGrid(Widget, can_focus=True):
 
     def __init__(self, levels: int = 4, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
-        self.levels = levels
+        self.min_levels = self.levels = levels
+        self.cell_width = self.MIN_CELL
         self.keys: list[Key] = []
         self.books: dict[Key, GridBook] = {}
         self.selected = 0
@@ -75,7 +77,19 @@ class BookGrid(Widget, can_focus=True):
 
     @property
     def columns(self) -> int:
-        return max(1, self._width // self.CELL_WIDTH)
+        return max(1, min(len(self.keys) or 1, self._width // self.MIN_CELL))
+
+    def _fit(self) -> None:
+        """Cell width and depth for the books and the room: the configured levels at least, more when the
+        books are few, so a grid of four is not four small boxes on an empty screen."""
+        cols = self.columns
+        self.cell_width = max(self.MIN_CELL, self._width // cols) if self._width else self.MIN_CELL
+        rows = max(1, -(-len(self.keys) // cols))
+        fits = (self._height // rows - 3) // 2 if self._height else self.min_levels
+        levels = max(self.min_levels, min(self.MAX_LEVELS, fits))
+        if levels != self.levels:
+            self.levels = levels
+        self._strips.clear()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return container.height
@@ -86,7 +100,7 @@ class BookGrid(Widget, can_focus=True):
             selected = self.keys[self.selected] if self.keys and self.selected < len(self.keys) else None
             self.keys = list(keys)
             self.selected = self.keys.index(selected) if selected in self.keys else 0
-            self._strips.clear()
+            self._fit()
             self.refresh()
 
     def select(self, key: Key) -> None:
@@ -130,7 +144,7 @@ class BookGrid(Widget, can_focus=True):
         y = (row - self._top_row) * self.cell_height
         if y < 0 or y >= self._height:
             return None
-        return Region(col * self.CELL_WIDTH, y, self.CELL_WIDTH, self.cell_height)
+        return Region(col * self.cell_width, y, self.cell_width, self.cell_height)
 
     # -- keys ----------------------------------------------------------------------------------
     def action_move(self, dx: int, dy: int) -> None:
@@ -165,6 +179,7 @@ class BookGrid(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self._width, self._height = self.size.width, self.size.height
+        self._fit()
         self._scroll_to_selected()
         self.refresh()
 
@@ -191,7 +206,7 @@ class BookGrid(Widget, can_focus=True):
             if index >= len(self.keys):
                 break
             out.extend(self._cell(self.keys[index], index == self.selected)[line])
-            used += self.CELL_WIDTH
+            used += self.cell_width
         if used > width:
             return Strip(out, used).crop(0, width)
         if used < width:
@@ -204,7 +219,7 @@ class BookGrid(Widget, can_focus=True):
             return cached
         self.cells_drawn += 1
         gap = Segment(" ", self._style("base"))  # one blank column between cells
-        lines = [line + [gap] for line in self._draw(key, selected, self.CELL_WIDTH - 1)]
+        lines = [line + [gap] for line in self._draw(key, selected, self.cell_width - 1)]
         self._strips[key] = lines
         return lines
 
@@ -219,7 +234,7 @@ class BookGrid(Widget, can_focus=True):
             out.append(segments([(" waiting for the book…", dim)], w, size))
             return out + [blank] * (self.cell_height - 2)
         book, pd, ad = gb.book, gb.price_decimals, gb.amount_decimals
-        ow, aw = 7, 8
+        ow, aw = 7, max(8, (w - 7 - 3) // 3)
         pw = w - ow - aw - 3
         own = self._style("own")
 

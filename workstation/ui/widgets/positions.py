@@ -68,7 +68,7 @@ def position_rows(desk: Any) -> list[PositionRow]:
                 sl = sl or o.spec.trigger_price
             elif o.spec.type in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT):
                 tp = tp or o.spec.trigger_price
-        info = pos.venue_info if pos else None
+        info = desk.venue_positions.get(venue, {}).get(symbol) or (pos.venue_info if pos else None)
         rows.append(PositionRow(
             venue, symbol, size, pos.average_entry if pos and pos.size else None, mark,
             pos.unrealized_pnl(mark) if pos else ZERO, (pos.realized_pnl - pos.fees) if pos else ZERO,

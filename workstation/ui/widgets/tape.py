@@ -44,7 +44,7 @@ class TapeView(Widget):
         width = self.size.width
         c = self.get_component_rich_style
         if y == 0:
-            return strip([(f"{'time':<9}{'price':>{max(8, width - 19)}}{'size':>10}", c("tape--header"))],
+            return strip([(f"{'time':<9}{'price':>{max(8, width - 19)}}{'size':>9}", c("tape--header"))],
                          width, c("tape--header"))
         i = y - 1
         if i >= len(self.prints):
