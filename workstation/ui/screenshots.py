@@ -89,7 +89,7 @@ def demo_app(demo: DemoDesk, theme: str = "workstation-dark"):
     from .app import WorkstationApp
 
     return WorkstationApp(demo.desk, Config(theme=theme), start_desk="connect", now=lambda: FROZEN,
-                          approve_guard_s=0.0, candles_every_s=3600)
+                          approve_guard_s=0.0, candles_every_s=3600, tape_every_s=3600)
 
 
 async def _settle(pilot, app) -> None:
