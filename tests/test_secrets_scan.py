@@ -62,7 +62,7 @@ async def test_no_secret_in_logs_journal_exports_tracebacks_or_screens(tmp_path,
 
         server.fail_next("POST /api/v3/order", "timeout_after_accept")
         doubtful = await place(desk, limit(amount="0.001", price="24980"))
-        assert doubtful.status is S.IN_DOUBT
+        assert doubtful.status in (S.IN_DOUBT, S.OPEN)  # the stream may answer before the send times out
         await until(lambda: desk.order(doubtful.client_order_id).status is S.OPEN, what="found by client id")
 
         perp = await place(desk, limit(PERP, amount="0.01", price="24900", venue=PERP_VENUE))

@@ -201,8 +201,8 @@ class Soak:
                 await self.crash()
                 self.result.crashes -= 1
                 continue
-            desk._spawn(desk._fill_stream(VENUE))
-            desk._spawn(desk._order_stream(VENUE))
+            desk.spawn(desk.feeds.fill_stream(VENUE))
+            desk.spawn(desk.feeds.order_stream(VENUE))
             await self.pump()
             return
         raise RuntimeError(f"the Desk could not start against the paper exchange in {attempts} attempts")
@@ -212,9 +212,9 @@ class Soak:
         desk = self.desk
         assert desk is not None
         self.illegal_before += desk.ledger.illegal_transitions
-        for task in list(desk._tasks):
+        for task in list(desk.router.tasks):
             task.cancel()
-        await asyncio.gather(*desk._tasks, return_exceptions=True)
+        await asyncio.gather(*desk.router.tasks, return_exceptions=True)
         desk.journal.close()
         await self.exchange.close()  # the websockets die with the process
         self.desk = None
@@ -517,9 +517,9 @@ class Soak:
         self.result.elapsed_s = time.perf_counter() - started
         self.result.orders_per_s = self.sent / self.result.elapsed_s if self.result.elapsed_s else 0.0
         if self.desk is not None:
-            for task in list(self.desk._tasks):
+            for task in list(self.desk.router.tasks):
                 task.cancel()
-            await asyncio.gather(*self.desk._tasks, return_exceptions=True)
+            await asyncio.gather(*self.desk.router.tasks, return_exceptions=True)
             self.desk.journal.close()
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -14,7 +14,7 @@ from .fake_llm import FakeLLM
 async def refresh_books(desk: Desk) -> None:
     """Pull fresh books into the Desk after the paper market moved (no background loops in these tests)."""
     for (venue, symbol) in list(desk.books):
-        await desk._store_book(venue, await desk.venues[venue].fetch_book(symbol, desk.settings.book_depth))
+        await desk.store_book(venue, await desk.venues[venue].fetch_book(symbol, desk.settings.book_depth))
 
 
 async def move_mid(desk: Desk, symbol: str, price: str) -> None:

@@ -20,7 +20,7 @@ from .fake_llm import reply, tool_call, tool_calls
 
 PACKAGE = Path(__file__).resolve().parents[2] / "workstation" / "copilot"
 FORBIDDEN_CALLS = {"approve", "cancel", "modify", "kill", "create_order", "edit_order", "cancel_order",
-                   "cancel_all_orders", "_send", "refresh", "connect"}
+                   "cancel_all_orders", "_send", "send", "refresh", "connect"}
 
 
 class Ticker:

@@ -368,3 +368,50 @@ async def test_a_human_limit_change_is_journaled_and_takes_effect(desk):
         desk.set_risk_limits("paper", max_order_notional=1.5)
     audit = desk.audit()
     assert any(a.kind == "risk_change" and a.why == "quiet market" and "25000 -> 100" in a.what for a in audit)
+
+
+# -- one gate for every origin: triggers on the wrong side, reduce-only that would add (issue 12, 12-13) ----
+@pytest.mark.parametrize("origin", [Origin.HUMAN, Origin.COPILOT])
+@pytest.mark.parametrize("kind,side,trigger,wrong", [
+    (T.STOP_MARKET, Side.BUY, "950", True),  # a buy stop 5% below the market fills at once
+    (T.STOP_MARKET, Side.BUY, "1050", False),
+    (T.STOP_MARKET, Side.SELL, "1050", True),
+    (T.STOP_MARKET, Side.SELL, "950", False),
+    (T.TAKE_PROFIT_MARKET, Side.BUY, "1050", True),
+    (T.TAKE_PROFIT_MARKET, Side.BUY, "950", False),
+    (T.TAKE_PROFIT_MARKET, Side.SELL, "950", True),
+    (T.TAKE_PROFIT_MARKET, Side.SELL, "1050", False),
+])
+def test_a_trigger_on_the_wrong_side_of_the_market_is_denied_for_every_origin(origin, kind, side, trigger, wrong):
+    spec = OrderSpec("paper", "ETH/USDT", side, kind, D("0.1"), trigger_price=D(trigger), origin=origin)
+    problems = RiskGate().check(spec, ctx())
+    assert ("trigger_side" in rules(problems)) is wrong
+
+
+def perp_ctx(position_size: str, working_orders=()):
+    pos = Position("paper", PERP.symbol, size=D(position_size), average_entry=D("1000")) if position_size != "0" else None
+    return ctx(market=PERP, position=pos, working=list(working_orders), book=Book(PERP.symbol, ((D("999.9"), D("100")),),
+                                                                                   ((D("1000.1"), D("100")),)),
+               balances={"USDT": Balance("USDT", D("100000"), D(0), D("100000"))}, state=TradingState.REDUCING)
+
+
+@pytest.mark.parametrize("position,side,reduces", [
+    ("0.5", Side.SELL, True),   # against a long: reduces (the venue caps it at the position)
+    ("0.5", Side.BUY, False),   # a reduce-only buy on a long would add
+    ("0", Side.SELL, False),    # nothing to reduce
+    ("-0.5", Side.BUY, True),
+    ("-0.5", Side.SELL, False),
+])
+def test_a_reduce_only_order_counts_as_reducing_only_against_the_position(position, side, reduces):
+    spec = OrderSpec("paper", PERP.symbol, side, T.MARKET, D("0.2"), reduce_only=True)
+    problems = rules(RiskGate().check(spec, perp_ctx(position)))
+    assert ("reduce_only_adds" in problems) is not reduces
+    assert ("reducing_only" in problems) is not reduces  # REDUCING lets through only what really reduces
+
+
+def test_working_reduce_only_orders_count_against_what_an_order_may_close():
+    closing = Order(OrderSpec("paper", PERP.symbol, Side.SELL, T.LIMIT, D("0.4"), price=D("1010"), reduce_only=True),
+                    "w1", status=S.OPEN)
+    spec = OrderSpec("paper", PERP.symbol, Side.SELL, T.LIMIT, D("0.2"), price=D("1010"))
+    assert risk.reduces_risk(spec, perp_ctx("0.5", [closing])) is False  # 0.4 + 0.2 > 0.5: this one would open
+    assert risk.reduces_risk(spec, perp_ctx("0.7", [closing])) is True

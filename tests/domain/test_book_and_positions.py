@@ -80,3 +80,22 @@ def test_position_average_entry_realized_and_flip():
     p = p.apply(Fill("paper", "3", "c", None, "BTC/USDT", Side.SELL, D("120"), D("3")))
     assert p.realized_pnl == D("30") and p.size == D("-1") and p.average_entry == D("120")
     assert p.unrealized_pnl(D("110")) == D("10")
+
+
+def test_tick_and_lot_checks_are_exact_at_any_number_of_digits():
+    Decimal = D
+    # 28 significant digits would round these onto the tick and the lot; the venue would then hold 64499.50
+    # and the order 1E-31 "remaining" forever (issue 12, finding 11)
+    from workstation.domain.market import Market
+    from workstation.domain.orders import OrderSpec, OrderType, Side
+
+    market = Market(venue="paper", symbol="BTC/USDT", base="BTC", quote="USDT", tick=Decimal("0.01"),
+                    lot=Decimal("0.00001"))
+    price = Decimal("64499.500000000000000000000000001")
+    spec = OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"), price=price)
+    assert [p.rule for p in market.check(spec)] == ["price_tick"]
+    amount = Decimal("0.010000000000000000000000000000001")
+    spec = OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, amount, price=Decimal("64499.5"))
+    assert [p.rule for p in market.check(spec)] == ["amount_step"]
+    assert market.round_price(price, Side.SELL) == Decimal("64499.51")  # a sell never rounds down past its price
+    assert market.round_price(price, Side.BUY) == Decimal("64499.50")

@@ -40,7 +40,7 @@ class TickingClock(ManualClock):
 
 async def _books(desk: Desk) -> None:
     for symbol in SYMBOLS:
-        await desk._store_book("paper", await desk.venues["paper"].fetch_book(symbol, desk.settings.book_depth))
+        await desk.store_book("paper", await desk.venues["paper"].fetch_book(symbol, desk.settings.book_depth))
 
 
 async def _tick(desk: Desk, ms: int, refresh: bool = False) -> None:

@@ -81,6 +81,8 @@ async def open_desk(tmp_path, *, secret: str = SECRET, start: bool = True, refre
         try:
             if start:
                 await desk.start()
+                if secret == SECRET:  # Binance starts an account at 20x: lowered within the 5x risk limit first
+                    await desk.set_leverage(PERP_VENUE, PERP, 5)
             yield server, desk
         finally:
             await desk.stop()
@@ -182,7 +184,7 @@ async def test_spot_limit_buy_partial_fill_then_cancel(tmp_path):
 
 async def test_fill_by_polling_when_the_streams_miss_it(tmp_path):
     async with open_desk(tmp_path) as (server, desk):
-        for task in list(desk._tasks):  # no streams: REST polling alone must find the fill
+        for task in list(desk.router.tasks):  # no streams: REST polling alone must find the fill
             task.cancel()
         order = await place(desk, limit(amount="0.001", price="24990"))
         await server.fill(order.client_order_id, "0.001")
@@ -256,7 +258,7 @@ async def test_429_on_a_read_backs_off_then_succeeds_without_hammering(tmp_path)
         assert time.monotonic() - started >= 0.5  # waited out a cool-off before the second try
         assert server.count("GET /api/v3/openOrders") == before + 2
         assert venue.rate_budget()[0] < venue.rate_budget()[1] * 0.2  # the budget shows it: polling slows
-        assert desk._poll_interval(venue, 1.0) >= 3.0
+        assert desk.feeds.poll_interval(venue, 1.0) >= 3.0
         assert not any(r.status == 418 for r in server.request_log)  # no ban
 
 
@@ -302,7 +304,7 @@ async def test_bad_secret_is_one_clear_authentication_error_and_no_retry_loop(tm
 
 async def test_reconcile_cost_does_not_grow_with_open_orders(tmp_path):
     async with open_desk(tmp_path) as (server, desk):
-        for task in list(desk._tasks):
+        for task in list(desk.router.tasks):
             task.cancel()
         desk.set_risk_limits(max_open_orders=100, orders_per_s=1000, duplicate_window_s=0.0,
                              max_position_notional=D("5000000"), reason="the test opens many orders")

@@ -1,12 +1,12 @@
 """Benchmark: the book grid. 20 books on screen at once, 2,000 updates/s across them, through the Desk
 into the real app (headless, 160x48), the grid view switched on as a trader would (``g``).
 
-The feed is the one ``book_to_screen`` uses (``Desk._store_book``, the path a websocket book takes,
+The feed is the one ``book_to_screen`` uses (``Desk.store_book``, the path a websocket book takes,
 round-robin over the books from prepared variants). Measured over a window after a warm-up:
 
 - frames/s: ``App._display`` calls with something to show, each also encoded as a terminal would get it;
 - CPU: process CPU over the window (feeder, Desk, UI), as a share of a core and per frame;
-- update-to-frame: for every book on screen, from ``_store_book`` to the end of the first frame that
+- update-to-frame: for every book on screen, from ``store_book`` to the end of the first frame that
   shows that update or a newer one of the same book; p50 and p99, in ms and in frames (the frame
   period is the UI tick, ``1 / ui_fps``).
 
@@ -203,7 +203,7 @@ async def _run(path: Path, seconds: float, warmup: float, datatable: bool) -> di
                 i += 1
                 latest[symbol] += 1
                 pending[symbol].append((latest[symbol], time.perf_counter_ns()))
-                await desk._store_book("paper", book)
+                await desk.store_book("paper", book)
                 sent += 1
                 if state["measuring"]:
                     state["ingested"] += 1

@@ -2,7 +2,7 @@
 
 The app is the real ``WorkstationApp`` (main screen, the Line-API DOM, its 20 Hz UI tick), run with
 ``run_test`` at 160x48 on a Desk already connected to a paper exchange with N spot markets. A feeder
-task in the app's event loop stores books through ``Desk._store_book`` (the path a websocket book
+task in the app's event loop stores books through ``Desk.store_book`` (the path a websocket book
 takes: the Desk keeps it and publishes BookChanged) at a fixed total rate, round-robin over the N
 books, from a ring of prepared book variants (so what is measured is the workstation, not the
 simulator).
@@ -12,7 +12,7 @@ Measured over a window after a warm-up:
 - frames/s: ``App._display`` calls with something to show (each frame is also encoded as a terminal
   would get it, since headless Textual skips that);
 - CPU per frame and the share of a core: process CPU over the window (the feeder, the Desk, the UI);
-- update-to-frame delay for the book on screen: from ``_store_book`` to the end of the first frame
+- update-to-frame delay for the book on screen: from ``store_book`` to the end of the first frame
   that shows that update or a newer one of the same book (p50, p99).
 
 Baseline: the same app and feed with the ladder swapped for the same ladder as a Textual DataTable
@@ -198,7 +198,7 @@ async def _run(path: Path, n: int, seconds: float, warmup: float, datatable: boo
                 latest[symbol] += 1
                 if symbol == visible:
                     pending[symbol].append((latest[symbol], time.perf_counter_ns()))
-                await desk._store_book("paper", book)
+                await desk.store_book("paper", book)
                 sent += 1
                 if state["measuring"]:
                     state["ingested"] += 1

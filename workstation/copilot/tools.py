@@ -564,8 +564,9 @@ class ToolSession:
         for problem in self.view.check(spec):
             if problem.rule == "reduce_only_spot":
                 continue  # reported above
-            if contingent and problem.rule in ("insufficient_balance", "insufficient_margin", "max_open_orders"):
-                continue  # an exit leg uses what its entry buys; the Desk decides when it may rest
+            if contingent and problem.rule in ("insufficient_balance", "insufficient_margin", "max_open_orders",
+                                               "reduce_only_adds"):
+                continue  # an exit leg uses (and closes) what its entry buys; the Desk decides when it may rest
             errors.append(self._problem_error(problem, spec, m))
         return errors
 

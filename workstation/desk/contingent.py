@@ -16,15 +16,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.market import Market, Problem
 from ..domain.money import ZERO
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side
 from .events import FillRecorded, OrderChanged, ProposalStaged, RiskAlert
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 KINDS = ("oco", "bracket", "scaled")
 DISTRIBUTIONS = ("equal", "increasing", "decreasing")
@@ -172,10 +170,13 @@ def validate(kind: str, members: list[tuple[str, OrderSpec]]) -> None:
 class Contingent:
     """Keeps groups (rebuilt from the journal), stages and approves them, and follows parents' fills."""
 
-    def __init__(self, desk: "Desk"):
+    def __init__(self, desk: DeskPort):
         self.desk = desk
         self.groups: dict[str, Group] = {}
         self.by_member: dict[str, str] = {}
+        self.by_parent: dict[str, set[str]] = {}  # parent client order id -> children staged outside a group
+        for order in desk.ledger.orders.values():
+            self._index_child(order)
         for event in desk.journal.events(kinds=("group_staged",)):
             p = event.payload
             self._add(Group(p["group_id"], p["kind"], tuple(p["members"]), tuple(p["roles"])))
@@ -191,10 +192,13 @@ class Contingent:
         return self.groups.get(gid) if gid else None
 
     def children(self, parent_id: str) -> list[Order]:
+        """A bracket's stop-loss and take-profit: the group's, or orders staged one by one with ``parent_id``
+        (a copilot's bracket proposal)."""
+        orders = self.desk.ledger.orders
         group = self.group_of(parent_id)
-        if group is None or group.kind != "bracket" or group.members[0] != parent_id:
-            return []
-        return [self.desk.ledger.orders[c] for c in group.members[1:] if c in self.desk.ledger.orders]
+        if group is not None and group.kind == "bracket" and group.members[0] == parent_id:
+            return [orders[c] for c in group.members[1:] if c in orders]
+        return [orders[c] for c in self.by_parent.get(parent_id, ()) if c in orders]
 
     # -- staging -----------------------------------------------------------------------------------------
     def stage(self, kind: str, members: list[tuple[str, OrderSpec]], actor: str,
@@ -262,7 +266,7 @@ class Contingent:
             states = ", ".join(f"{o.client_order_id} {o.status.value}" for o in orders)
             raise GroupError(f"group {group.id} is not waiting for approval as a whole ({states})")
         for order in orders:
-            stale = desk._stale_proposal(order)
+            stale = desk.stale_proposal(order)
             if stale is not None:
                 status, why = stale
                 for o in orders:
@@ -292,8 +296,8 @@ class Contingent:
             else:
                 native.append(order)
         for order in native:
-            await desk._await_send_slot(order.venue, order.symbol)
-            await desk._send(order, actor)
+            await desk.router.await_send_slot(order.venue, order.symbol)
+            await desk.router.send(order, actor)
         for order in orders:  # a market entry may have filled already: size the children now
             self._follow(order)
         desk.emulator.evaluate(orders[0].venue, orders[0].symbol)  # a leg may be through its trigger already
@@ -307,8 +311,14 @@ class Contingent:
                                       payload={"reason": reason, "group_id": group.id})
 
     # -- following the parent ---------------------------------------------------------------------------
+    def _index_child(self, order: Order) -> None:
+        parent = order.spec.parent_id
+        if parent and order.client_order_id not in self.by_member:
+            self.by_parent.setdefault(parent, set()).add(order.client_order_id)
+
     def _on_event(self, event: object) -> None:
         if isinstance(event, OrderChanged):
+            self._index_child(event.order)
             self._follow(event.order)
         elif isinstance(event, FillRecorded) and event.fill.client_order_id:
             order = self.desk.ledger.orders.get(event.fill.client_order_id)

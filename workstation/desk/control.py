@@ -12,15 +12,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..venues.errors import ErrorKind, VenueError
 from .events import RiskAlert
 from .risk import RiskLimits, TradingState
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 HUMAN = "human"
 CANCEL_CONCURRENCY = 16
@@ -30,7 +28,7 @@ AUDIT_KINDS = (
     "staged", "group_staged", "denied", "edited", "approved", "declined", "expired", "intent", "rejected",
     "armed", "released", "release_denied", "oco_canceled", "resized", "cancel_request", "canceled",
     "cancel_denied", "modified", "cancel_replace", "kill", "kill_done", "rearm", "trading_state", "risk_change",
-    "flatten",
+    "flatten", "leverage",
 )
 
 
@@ -49,7 +47,8 @@ class KillReport:
     halted: list[str]
     disarmed: int = 0  # emulated orders canceled locally
     declined: int = 0  # proposals waiting for approval, declined
-    canceled: int = 0  # working orders the venues confirmed canceled
+    canceled: int = 0  # orders the venues confirmed canceled (ours, and any other open on the account)
+    in_flight_at_kill: int = 0  # sends on their way when the account halted: canceled as they landed
     filled_meanwhile: int = 0  # raced the cancel and filled
     remaining: list[str] = field(default_factory=list)  # still working (in doubt): the resolver keeps at them
     venue_open_after: dict[str, int] = field(default_factory=dict)  # open orders each venue reports afterwards
@@ -58,6 +57,17 @@ class KillReport:
     t0: float = 0.0
     flatten_orders: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class KillPreview:
+    """What the kill switch would do now: the confirmation dialog's numbers."""
+
+    venues: tuple[str, ...]
+    working: int  # at the venues (open, partly filled, new, in doubt): canceled
+    emulated: int  # held here: disarmed
+    pending: int  # waiting for approval: declined
+    in_flight: int  # sends on their way: canceled as they land
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +83,7 @@ class AuditEntry:
 
 
 class Controls:
-    def __init__(self, desk: "Desk"):
+    def __init__(self, desk: DeskPort):
         self.desk = desk
         self.states: dict[str, TradingState] = {}
         for event in desk.journal.events(kinds=("trading_state",)):
@@ -171,7 +181,42 @@ class Controls:
                                         "warning"))
         return after
 
+    async def set_leverage(self, actor: str, venue: str, symbol: str, leverage: Any, reason: str) -> Decimal:
+        try:
+            require_human(actor, "change leverage")
+        except ControlError:
+            self.desk.journal.append("leverage_refused", actor=actor, venue=venue, payload={"symbol": symbol})
+            raise
+        self._check_venue(venue)
+        market = self.desk.markets.get((venue, symbol))
+        if market is None or not market.is_derivative:
+            raise ControlError(f"{symbol} is not a derivatives market on {venue}: leverage applies to contracts")
+        try:
+            value = Decimal(str(leverage))
+        except Exception:
+            raise ControlError(f"leverage must be a whole number, not {leverage!r}") from None
+        if not value.is_finite() or value != value.to_integral_value() or value < 1 or (
+                market.max_leverage is not None and value > market.max_leverage):
+            top = f" to {market.max_leverage}" if market.max_leverage is not None else ""
+            raise ControlError(f"leverage must be a whole number from 1{top}, not {leverage!r}")
+        before = self.desk.venue_leverage.get((venue, symbol))
+        try:
+            await self.desk.venues[venue].set_leverage(symbol, value)
+        except VenueError as err:
+            raise ControlError(f"{venue} refused leverage {value}x for {symbol}: {err.message}") from err
+        self.desk.venue_leverage[(venue, symbol)] = value
+        self.desk.journal.append("leverage", actor=actor, venue=venue, payload={
+            "symbol": symbol, "before": before, "after": value, "reason": reason})
+        return value
+
     # -- the kill switch --------------------------------------------------------------------------
+    def preview(self) -> KillPreview:
+        ledger = self.desk.ledger
+        statuses = [o.status for o in ledger.orders.values()]
+        return KillPreview(tuple(self.desk.venues), len(ledger.working()),
+                           statuses.count(OrderStatus.EMULATED), statuses.count(OrderStatus.PENDING_APPROVAL),
+                           len(self.desk.router.in_flight))
+
     async def kill(self, actor: str, reason: str, flatten: bool) -> KillReport:
         require_human(actor, "use the kill switch")
         desk = self.desk
@@ -219,6 +264,11 @@ class Controls:
         return report
 
     async def _cancel_everything(self, venue_name: str, report: KillReport) -> None:
+        """Cancel every working order on one venue; wait for sends still on their way (each is canceled as it
+        lands: the router chases it); then ask the venue what is still open and cancel that too.
+
+        ``report.canceled`` counts what the venue confirmed canceled, whatever raced it to our books (the
+        stream's report often arrives before the cancel's own answer)."""
         desk = self.desk
         venue = desk.venues[venue_name]
         ledger = desk.ledger
@@ -227,8 +277,9 @@ class Controls:
             order.cancel_requested = True
             order.reason = order.reason or "canceled by the kill switch"
         symbols = sorted({o.symbol for o in working} | set(desk.watch_symbols.get(venue_name, [])))
-        answered: list[Any] = []
+        confirmed: set[str] = set()  # venue order ids (or our ids) the venue confirmed canceled
         if venue.has("cancelAllOrders"):
+            answered: list[Any] = []
             calls = [venue.cancel_all_orders(s) for s in symbols]
             for result in await asyncio.gather(*calls, return_exceptions=True):
                 if isinstance(result, BaseException):
@@ -242,6 +293,8 @@ class Controls:
             except VenueError as err:
                 report.errors.append(f"{venue_name} open orders after cancel all: {err.message}")
             for rep in answered:
+                if rep.status is OrderStatus.CANCELED:
+                    confirmed.add(rep.venue_order_id or rep.client_order_id or "")
                 order = ledger.find(venue_name, rep.client_order_id, rep.venue_order_id)
                 if order is not None:
                     self._apply(order, rep, report)
@@ -254,22 +307,36 @@ class Controls:
                     rep = await venue.cancel_order(order)
                 except VenueError as err:
                     if err.kind is ErrorKind.NOT_FOUND:
-                        await desk._resolve_now(order)
-                    else:
+                        await desk.router.resolve_now(order)
+                    elif order.status.is_working:
                         ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", "kill", payload={"error": err.message})
-                        desk._resolve_later(order)
+                        desk.router.resolve_later(order)
                     return
-                if rep is not None:
-                    self._apply(order, rep, report)
-                else:
-                    await desk._resolve_now(order)
+                if rep is None:
+                    await desk.router.resolve_now(order)
+                    if order.status is OrderStatus.CANCELED:
+                        confirmed.add(order.venue_order_id or order.client_order_id)
+                    return
+                if rep.status is OrderStatus.CANCELED:
+                    confirmed.add(rep.venue_order_id or order.venue_order_id or order.client_order_id)
+                self._apply(order, rep, report)
 
-        await asyncio.gather(*(one(o) for o in ledger.working(venue_name) if o.status is not OrderStatus.IN_DOUBT))
+        in_flight = set(desk.router.in_flight)
+        await asyncio.gather(*(one(o) for o in ledger.working(venue_name)
+                               if o.status is not OrderStatus.IN_DOUBT and o.client_order_id not in in_flight))
+        # Sends that were on their way when the account halted: each is canceled as it lands (router).
+        chased = [c for c in in_flight if desk.ledger.orders[c].venue == venue_name]
+        report.in_flight_at_kill += len(chased)
+        left_in_flight = await desk.router.wait_in_flight(venue_name, desk.settings.kill_wait_s)
+        confirmed.update(c for c in chased if desk.ledger.orders[c].status is OrderStatus.CANCELED)
+        report.errors += [f"{venue_name} {cid}: still no answer to its send after {desk.settings.kill_wait_s:.0f}s; "
+                          f"it is canceled when it lands" for cid in left_in_flight]
         # Confirm at the venue: anything still open there (ours or not) is canceled too.
         try:
             still = await venue.fetch_open_orders()
         except VenueError as err:
             report.errors.append(f"{venue_name} open orders after kill: {err.message}")
+            report.canceled += len(confirmed)
             return
         for rep in still:
             order = ledger.find(venue_name, rep.client_order_id, rep.venue_order_id)
@@ -277,22 +344,25 @@ class Controls:
                 if order is not None:
                     await one(order)
                 else:
-                    await venue._call("cancel_order", rep.venue_order_id, rep.symbol, {})
+                    await venue.cancel_unknown(rep)
+                    confirmed.add(rep.venue_order_id or "")
             except Exception as exc:  # noqa: BLE001
                 report.errors.append(f"{venue_name} {rep.venue_order_id}: {exc}")
-        left = len(still) and len(await venue.fetch_open_orders())
+        report.canceled += len(confirmed)
+        try:
+            left = len(await venue.fetch_open_orders()) if still else 0
+        except VenueError as err:
+            report.errors.append(f"{venue_name} open orders after kill: {err.message}")
+            left = len(still)
         report.venue_open_after[venue_name] = left
         if not left and venue_name not in report.venue_zero_ms:
             report.venue_zero_ms[venue_name] = (time.perf_counter() - report.t0) * 1000
 
     def _apply(self, order: Order, rep: Any, report: KillReport) -> None:
-        before = order.status
         self.desk.ledger.apply_report(order, rep, "canceled")
-        if order.status is OrderStatus.CANCELED and before is not OrderStatus.CANCELED:
-            report.canceled += 1
         if rep.filled and rep.filled > order.filled:
             report.filled_meanwhile += 1
-            self.desk._spawn(self.desk._fetch_fills(order.venue, order.symbol))
+            self.desk.router.spawn(self.desk.router.fetch_fills(order.venue, order.symbol))
 
     async def _flatten(self, actor: str, report: KillReport) -> list[str]:
         desk = self.desk
@@ -330,13 +400,13 @@ class Controls:
                     continue
                 desk.ledger.add(order, "flatten", actor, {"size": size})
                 desk.journal.append("approved", actor=actor, order=order, payload={"via": "kill switch flatten"})
-                await desk._send(order, actor)
+                await desk.router.send(order, actor, flatten=True)
                 sent.append(order.client_order_id)
         return sent
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, since_ms: int | None, limit: int) -> list[AuditEntry]:
-        kinds = AUDIT_KINDS + ("trading_state_refused", "rearm_refused", "risk_change_refused")
+        kinds = AUDIT_KINDS + ("trading_state_refused", "rearm_refused", "risk_change_refused", "approve_refused")
         rows = list(self.desk.journal.events(kinds=kinds, since_ms=since_ms))[-limit:]
         out = []
         for ev in rows:

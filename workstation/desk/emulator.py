@@ -19,17 +19,16 @@ released.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ..domain.money import ZERO
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side, TimeInForce, TriggerSource
+from .errors import DeskError
 from .events import BookChanged, OrderChanged, RiskAlert
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def releases_as(spec: OrderSpec) -> OrderType:
 
 
 class Emulator:
-    def __init__(self, desk: "Desk"):
+    def __init__(self, desk: DeskPort):
         self.desk = desk
         self.armed: dict[tuple[str, str], set[str]] = {}
         self.trails: dict[str, TrailState] = {}
@@ -223,7 +222,7 @@ class Emulator:
             self.releasing.add(cid)
             self._disarm_siblings(order)
             fired.append(cid)
-            self.desk._spawn(self._release(order, price))
+            self.desk.router.spawn(self._release(order, price))
         return fired
 
     def _disarm_siblings(self, order: Order) -> None:
@@ -252,7 +251,7 @@ class Emulator:
                 if parent.status.is_working:
                     # protect what filled: stop the rest of the entry first, then size to what filled
                     try:
-                        await desk.cancel(parent.client_order_id, actor="emulator")
+                        await desk.router.cancel(parent, "emulator")
                     except Exception as exc:  # noqa: BLE001 - reported, the child still goes for what filled
                         desk.bus.publish(RiskAlert(f"could not cancel the rest of entry {parent.client_order_id} "
                                                    f"before releasing {order.client_order_id}: {exc}", "error",
@@ -265,7 +264,7 @@ class Emulator:
             for other in [o for o in desk.ledger.orders.values() if spec.oco_group and o is not order
                           and o.spec.oco_group == spec.oco_group and o.status.is_working]:
                 try:
-                    await desk.cancel(other.client_order_id, actor="emulator")
+                    await desk.router.cancel(other, "emulator")
                 except Exception:  # noqa: BLE001
                     pass
                 if other.filled > 0:
@@ -306,13 +305,27 @@ class Emulator:
             order.spec = released
             desk.journal.append("released", actor="emulator", order=order, payload=info)
             self.released += 1
-            await desk._send(order, "emulator")
+            await desk.router.send(order, "emulator")
         except Exception as exc:  # noqa: BLE001 - a release must never die silently
             log.exception("release of %s failed", order.client_order_id)
             desk.bus.publish(RiskAlert(f"release of emulated order {order.client_order_id} failed: {exc}",
                                        "error", order.client_order_id))
         finally:
             self.releasing.discard(order.client_order_id)
+
+    def amend(self, order: Order, new_spec: OrderSpec, changes: dict, actor: str) -> Order:
+        """Change a locally held order's terms (the gate checks them first); nothing is sent."""
+        desk = self.desk
+        problems = desk.check(new_spec, order=order, static=bool(order.spec.parent_id))
+        if problems:
+            desk.ledger.touch(order, "modify_denied", actor, {"problems": [p.rule for p in problems],
+                                                              "reason": "; ".join(map(str, problems))})
+            raise DeskError("modify denied: " + "; ".join(map(str, problems)))
+        before = {k: getattr(order.spec, k) for k in changes}
+        order.spec = new_spec
+        desk.ledger.touch(order, "modified", actor, {"before": before, "after": changes, "where": "held locally"})
+        self.evaluate(order.venue, order.symbol)
+        return copy.copy(order)
 
     # -- views -----------------------------------------------------------------------------------------
     def views(self) -> list[EmulatedView]:

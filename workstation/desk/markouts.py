@@ -15,14 +15,12 @@ import heapq
 import itertools
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.orders import Fill
 from ..tca import HORIZONS_S, MarkoutSample, markout_bps
 from .events import BookChanged, ExecutionRecorded, FillRecorded
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import DeskPort
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +29,7 @@ END_MID_KIND = "end_mid"
 
 
 class MarkoutRecorder:
-    def __init__(self, desk: "Desk", horizons_s: tuple[int, ...] = HORIZONS_S):
+    def __init__(self, desk: DeskPort, horizons_s: tuple[int, ...] = HORIZONS_S):
         self.desk = desk
         self.horizons_s = horizons_s
         self.markouts: dict[str, list[MarkoutSample]] = {}  # client order id -> samples

@@ -6,8 +6,12 @@ ahead of what survives a crash. An illegal transition is refused, counted and su
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import dataclasses
 import logging
 from decimal import Decimal
+from typing import Iterator
 
 from ..domain.execution import Execution
 from ..domain.orders import WORKING, Fill, IllegalTransition, Order, OrderStatus, can_transition
@@ -36,21 +40,28 @@ class Ledger:
         self.positions: dict[tuple[str, str], Position] = {}
         self.executions: dict[str, Execution] = {}
         self.unmatched_fills: dict[tuple[str, str], Fill] = {}  # fills whose order we do not know (yet)
+        self.fill_received_ms: dict[tuple[str, str], int] = {}  # desk wall clock when each fill was recorded
         self.illegal_transitions = 0
         self.fills_needed: set[tuple[str, str]] = set()  # (venue, symbol): the venue reports more filled than we hold
         self.in_doubt_since: dict[str, int] = {}  # client order id -> wall ms it went IN_DOUBT (grace runs from here)
-        # Orders that may be working: every path into a working status (add, move, a fill) registers the order,
-        # and working() prunes the ones that are not. Keeps working() O(working), not O(every order ever).
-        self._maybe_working: dict[str, Order] = {}
+        # Working orders by venue, kept exact by every path that changes a status (add, move, a fill, load):
+        # working() is called several times per refresh and per risk check, with up to tens of thousands of
+        # orders, so it must not look at every order ever placed.
+        self._working: dict[str, dict[str, Order]] = {}
+        self._working_symbols: dict[str, dict[str, int]] = {}  # venue -> symbol -> working orders on it
+        self._in_doubt: dict[str, set[str]] = {}  # venue -> client order ids IN_DOUBT
 
     # -- loading ---------------------------------------------------------------------------------
-    def load(self, orders: dict[str, Order], fills: dict[tuple[str, str], Fill]) -> None:
+    def load(self, orders: dict[str, Order], fills: dict[tuple[str, str], Fill],
+             received_ms: dict[tuple[str, str], int] | None = None) -> None:
         self.orders = dict(orders)
-        self._maybe_working = {cid: o for cid, o in self.orders.items() if o.status.is_working}
+        self._working, self._working_symbols, self._in_doubt = {}, {}, {}
         for order in self.orders.values():
+            self._index(order)
             if order.venue_order_id:
                 self.by_venue_id[(order.venue, order.venue_order_id)] = order.client_order_id
         self.fills = dict(fills)
+        self.fill_received_ms = dict(received_ms or {})
         for fill in sorted(fills.values(), key=lambda f: (f.timestamp_ms, f.trade_id)):
             key = (fill.venue, fill.symbol)
             self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
@@ -66,7 +77,7 @@ class Ledger:
     # -- orders ----------------------------------------------------------------------------------
     def add(self, order: Order, kind: str, actor: str, payload: dict | None = None) -> None:
         self.orders[order.client_order_id] = order
-        self._maybe_working[order.client_order_id] = order
+        self._index(order)
         self.journal.append(kind, actor=actor, order=order, payload=payload)
         self.bus.publish(OrderChanged(order))
 
@@ -80,9 +91,13 @@ class Ledger:
         return None
 
     def set_venue_id(self, order: Order, venue_order_id: str | None) -> None:
+        """The venue's id for our order, whichever path brought it: fills booked under that id before it was
+        known are attached now (finding: a REST trade has only the venue's order id)."""
         if venue_order_id and order.venue_order_id != venue_order_id:
             order.venue_order_id = venue_order_id
             self.by_venue_id[(order.venue, venue_order_id)] = order.client_order_id
+            if self.unmatched_fills:
+                self.attach_unmatched(order)
 
     def move(self, order: Order, new: OrderStatus, kind: str, actor: str = "desk", reason: str = "",
              payload: dict | None = None) -> bool:
@@ -99,7 +114,7 @@ class Ledger:
             self.bus.publish(RiskAlert(str(err), "error", order.client_order_id))
             return False
         order.transition(new)
-        self._maybe_working[order.client_order_id] = order
+        self._index(order)
         if new is OrderStatus.IN_DOUBT:
             self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
         else:
@@ -167,122 +182,132 @@ class Ledger:
             return False
         before = {k: getattr(order.spec, k) for k in changes}
         order.spec = order.spec.with_changes(**changes)
-        self.adopt_unmatched(order)
         self.touch(order, "terms_synced", payload={"before": before, "after": changes})
+        self.attach_unmatched(order)  # fills once refused as overfills may fit the venue's amount
         return True
 
     # -- fills -----------------------------------------------------------------------------------
     def record_fill(self, fill: Fill) -> bool:
-        """Count a fill once per (venue, trade id). Returns False for one we already hold."""
+        """Count a fill once per (venue, trade id). Returns False for one we already hold.
+
+        Journaled before it is counted: a fill that cannot be written (a full disk) is not marked as seen,
+        so the next fetch of trades brings it again and it is journaled as soon as the journal can take it.
+        """
         if fill.key in self.fills:
             return False
         order = self.find(fill.venue, fill.client_order_id, fill.venue_order_id)
         if order is not None and fill.client_order_id != order.client_order_id:
-            fill = Fill(**{**{k: getattr(fill, k) for k in fill.__dataclass_fields__},
-                           "client_order_id": order.client_order_id})
+            fill = dataclasses.replace(fill, client_order_id=order.client_order_id)
         if order is not None and fill.amount + order.filled > order.amount:
             log.error("fill %s would overfill %s: kept unmatched", fill.trade_id, order.client_order_id)
             self.bus.publish(RiskAlert(f"fill {fill.trade_id} exceeds order {order.client_order_id}", "error"))
             order = None
-        self.fills[fill.key] = fill
-        key = (fill.venue, fill.symbol)
-        self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+        now = self.clock.wall_ms()
         if order is None:
+            self.journal.append("fill", fill=fill, payload={"unmatched": True}, ts_ms=now)
+            self._count(fill, now)
             self.unmatched_fills[fill.key] = fill
-            self.journal.append("fill", fill=fill, payload={"unmatched": True})
         else:
-            previous = order.status
-            now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
-            order.stamp("first_fill", now_wall, now_mono)
-            if "acked" not in order.wall_ms:
-                order.stamp("acked", now_wall, now_mono)  # a fill is the strongest ack there is
-            order.apply_fill(fill)
-            self._maybe_working[order.client_order_id] = order
-            self._stamp_done(order)
-            self.journal.append("fill", fill=fill, order=order)
-            self.bus.publish(OrderChanged(order, previous.value))
-            if order.status.is_terminal:
-                self._maybe_execution(order)
+            with self._restored_on_failure(order):
+                previous = order.status
+                self._book_fill(order, fill)
+                self.journal.append("fill", fill=fill, order=order, ts_ms=now)
+            self._count(fill, now)
+            self._published_fill(order, previous)
         self.bus.publish(FillRecorded(fill))
-        self.bus.publish(PositionsChanged(*key))
+        self.bus.publish(PositionsChanged(fill.venue, fill.symbol))
         return True
 
-    def adopt_unmatched(self, order: Order) -> None:
-        """Fills that arrived before their order was known (adopted or recovered): give them to it."""
+    def _count(self, fill: Fill, now: int) -> None:
+        self.fills[fill.key] = fill
+        self.fill_received_ms[fill.key] = now
+        key = (fill.venue, fill.symbol)
+        self.positions[key] = self.positions.get(key, Position(*key)).apply(fill)
+
+    def _book_fill(self, order: Order, fill: Fill) -> None:
+        now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
+        order.stamp("first_fill", now_wall, now_mono)
+        if "acked" not in order.wall_ms:
+            order.stamp("acked", now_wall, now_mono)  # a fill is the strongest ack there is
+        order.apply_fill(fill)
+        self._index(order)
+        self._stamp_done(order)
+
+    def _published_fill(self, order: Order, previous: OrderStatus) -> None:
+        self.bus.publish(OrderChanged(order, previous.value))
+        if order.status.is_terminal:
+            self._maybe_execution(order)
+
+    @contextlib.contextmanager
+    def _restored_on_failure(self, order: Order) -> Iterator[None]:
+        """Changes to ``order`` inside the block are undone if the block raises (the journal refused them)."""
+        saved = {f.name: copy.copy(getattr(order, f.name)) for f in dataclasses.fields(order)}
+        try:
+            yield
+        except BaseException:
+            for name, value in saved.items():
+                setattr(order, name, value)
+            raise
+
+    def attach_unmatched(self, order: Order, actor: str = "desk") -> int:
+        """Fills booked before their order was known (a REST trade carries only the venue's order id, and
+        that id arrived later: by the ack, a look-up, the stream or a reconcile): give them to it, journaled.
+        A fill that would overfill the order stays unmatched (and visible), never dropped."""
+        attached = []
         for key, fill in list(self.unmatched_fills.items()):
-            if fill.client_order_id == order.client_order_id or (
-                    fill.venue_order_id and fill.venue_order_id == order.venue_order_id and fill.venue == order.venue):
-                if fill.trade_id not in order.trade_ids:
-                    if order.filled + fill.amount > order.amount:
-                        continue  # still more than the order: keep it unmatched (and visible), never drop it
-                    order.apply_fill(fill)
-                    self._maybe_working[order.client_order_id] = order
-                del self.unmatched_fills[key]
+            mine = fill.client_order_id == order.client_order_id or (
+                fill.venue == order.venue and fill.venue_order_id and fill.venue_order_id == order.venue_order_id)
+            if not mine:
+                continue
+            if fill.trade_id not in order.trade_ids:
+                if order.filled + fill.amount > order.amount:
+                    continue
+                self._book_fill(order, fill)
+                attached.append(fill.trade_id)
+            del self.unmatched_fills[key]
+        if attached:
+            previous = order.status
+            self.journal.append("fills_attached", actor=actor, order=order, payload={"trade_ids": attached})
+            self._published_fill(order, previous)
+        return len(attached)
 
     # -- views -----------------------------------------------------------------------------------
-    def working(self, venue: str | None = None) -> list[Order]:
-        # Called several times per refresh and per risk check, with up to tens of thousands of
-        # orders: one pass, no copies, stale entries dropped on the way.
-        out, stale, orders = [], [], self.orders
-        for cid, order in self._maybe_working.items():
-            if order.status in WORKING and orders.get(cid) is order:
-                if venue is None or order.venue == venue:
-                    out.append(order)
+    def _index(self, order: Order) -> None:
+        cid, venue = order.client_order_id, order.venue
+        doubt = self._in_doubt.setdefault(venue, set())
+        if order.status is OrderStatus.IN_DOUBT:
+            doubt.add(cid)
+        else:
+            doubt.discard(cid)
+        book = self._working.setdefault(venue, {})
+        symbols = self._working_symbols.setdefault(venue, {})
+        if order.status in WORKING:
+            if book.get(cid) is not order:
+                book[cid] = order
+                symbols[order.symbol] = symbols.get(order.symbol, 0) + 1
+        elif book.pop(cid, None) is not None:
+            left = symbols[order.symbol] - 1
+            if left:
+                symbols[order.symbol] = left
             else:
-                stale.append(cid)
-        for cid in stale:
-            del self._maybe_working[cid]
-        return out
+                del symbols[order.symbol]
+
+    def working(self, venue: str | None = None) -> list[Order]:
+        """Orders that are, or may be, at the venue (new, open, partly filled, in doubt)."""
+        if venue is not None:
+            return list(self._working.get(venue, {}).values())
+        return [o for book in self._working.values() for o in book.values()]
+
+    def working_symbols(self, venue: str) -> set[str]:
+        return set(self._working_symbols.get(venue, ()))
+
+    def working_by_id(self, venue: str) -> dict[str, Order]:
+        """The venue's working orders by client order id (the ledger's own index: read, never change)."""
+        return self._working.get(venue, {})
+
+    def in_doubt_count(self, venue: str) -> int:
+        return len(self._in_doubt.get(venue, ()))
 
     def filled_total(self, venue: str, symbol: str) -> Decimal:
         pos = self.positions.get((venue, symbol))
         return pos.size if pos else Decimal(0)
-
-
-class DayFold:
-    """Realized PnL net of fees since a day's start, kept up to date fill by fill.
-
-    The same fold as ``risk.realized_today`` (each symbol's fills in (timestamp, trade id) order; the state
-    after the last fill stamped before the day is the baseline), but a new fill only re-folds its symbol
-    from where it sorts in: late fills land near the end, so a check stays O(1)-ish instead of O(every fill).
-    """
-
-    def __init__(self, day_start_ms: int):
-        self.day = day_start_ms
-        self._keys: dict[str, list[tuple[int, str]]] = {}
-        self._fills: dict[str, list[Fill]] = {}
-        self._states: dict[str, list[Position]] = {}
-        self._seen: set[tuple[str, str]] = set()
-
-    def add(self, fill: Fill) -> None:
-        if fill.key in self._seen:
-            return
-        self._seen.add(fill.key)
-        import bisect
-        keys = self._keys.setdefault(fill.symbol, [])
-        fills = self._fills.setdefault(fill.symbol, [])
-        states = self._states.setdefault(fill.symbol, [])
-        key = (fill.timestamp_ms, fill.trade_id)
-        at = bisect.bisect(keys, key)
-        keys.insert(at, key)
-        fills.insert(at, fill)
-        del states[at:]
-        pos = states[-1] if states else Position(fill.venue, fill.symbol)
-        for f in fills[at:]:
-            pos = pos.apply(f)
-            states.append(pos)
-
-    def realized(self) -> Decimal:
-        total = Decimal(0)
-        for symbol, states in self._states.items():
-            if not states:
-                continue
-            now = states[-1]
-            start = Position(now.venue, symbol)
-            for f, state in zip(self._fills[symbol], states):
-                if f.timestamp_ms and f.timestamp_ms < self.day:
-                    start = state
-                elif f.timestamp_ms >= self.day:
-                    break
-            total += (now.realized_pnl - start.realized_pnl) - (now.fees - start.fees)
-        return total

@@ -79,6 +79,7 @@ class RiskContext:
     sends_last_s: int | None = None  # order sends on this account in the last second; None = not sending now
     flattening: bool = False  # the kill switch's own reduce-only flatten
     venue_leverage: Decimal | None = None  # the account's leverage setting for this symbol, if known
+    position_mode: str | None = None  # "one-way" | "hedged" | None (the venue does not say)
 
 
 Check = Callable[[OrderSpec, RiskContext, RiskLimits], list[Problem]]
@@ -105,13 +106,15 @@ def _same_symbol_working(spec: OrderSpec, ctx: RiskContext, side: Side) -> Decim
 
 
 def reduces_risk(spec: OrderSpec, ctx: RiskContext) -> bool:
-    """An order that can only shrink the position: reduce-only on a derivative, or the opposite side of
-    the position for no more than what is left after other working orders that already close it."""
-    if spec.reduce_only and ctx.market.is_derivative:
-        return True
+    """An order that can only shrink the position. A reduce-only order on a derivative, against the position
+    (the venue caps it at what is held). Any other order: the opposite side of the position, for no more than
+    what is left after the other working orders on that side (reduce-only ones included) have closed their
+    part. A reduce-only flag alone proves nothing: a reduce-only buy on a long, or on no position, would add."""
     size = ctx.position.size if ctx.position else ZERO
     if size == 0 or (size > 0) == (spec.side is Side.BUY):
         return False
+    if spec.reduce_only and ctx.market.is_derivative:
+        return True
     closing = sum((o.remaining for o in ctx.working if o.symbol == spec.symbol and o.side is spec.side), ZERO)
     return spec.amount + closing <= abs(size)
 
@@ -147,6 +150,37 @@ def check_venue_support(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -
     if spec.reduce_only and ctx.market.is_derivative and "reduce_only" not in caps:
         problems.append(Problem("reduce_only_unsupported", f"{ctx.market.venue} has no reduce-only for {spec.symbol}"))
     return problems
+
+
+def check_reduce_only(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[Problem]:
+    """A reduce-only order must be able to reduce: against a position that exists."""
+    if not (spec.reduce_only and ctx.market.is_derivative) or reduces_risk(spec, ctx):
+        return []
+    size = ctx.position.size if ctx.position else ZERO
+    where = "there is no position" if size == 0 else f"the position is {size}: this would add to it"
+    return [Problem("reduce_only_adds", f"reduce-only {spec.side.value} {spec.amount} {spec.symbol} cannot "
+                    f"reduce: {where}")]
+
+
+def check_trigger_side(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[Problem]:
+    """A stop buys above the market and sells below it; a take-profit the other way round. On the wrong
+    side it fires the moment it arrives: a market order the trader did not mean to send."""
+    mid = _mid(ctx)
+    if mid is None or spec.trigger_price is None or spec.type is OrderType.TRAILING_STOP:
+        return []
+    buy = spec.side is Side.BUY
+    if spec.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
+        wrong, must = (spec.trigger_price <= mid, "above") if buy else (spec.trigger_price >= mid, "below")
+        kind = "stop"
+    elif spec.type in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT):
+        wrong, must = (spec.trigger_price >= mid, "below") if buy else (spec.trigger_price <= mid, "above")
+        kind = "take-profit"
+    else:
+        return []
+    if not wrong:
+        return []
+    return [Problem("trigger_side", f"a {spec.side.value} {kind} triggers {must} the market: "
+                    f"{spec.trigger_price} is on the wrong side of mid {mid} and would fire at once")]
 
 
 def check_book_fresh(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[Problem]:
@@ -242,6 +276,9 @@ def _position_price(symbol: str, pos: Position, ctx: RiskContext) -> Decimal:
 def check_margin(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[Problem]:
     """Derivatives: margin in use and account leverage, counting positions, working orders and this one."""
     market = ctx.market
+    if market.is_derivative and ctx.position_mode == "hedged":
+        return [Problem("hedge_mode", f"{market.venue} is in hedge mode; positions here are net (one-way): "
+                        f"switch the account to one-way mode first")]
     if not market.is_derivative or reduces_risk(spec, ctx):
         return []
     settle = market.settle or market.quote
@@ -337,9 +374,9 @@ def check_balance(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (
-    check_trading_state, check_market_rules, check_venue_support, check_book_fresh, check_size, check_collar,
-    check_open_orders, check_exposure, check_daily_loss, check_margin, check_duplicate, check_order_rate,
-    check_balance,
+    check_trading_state, check_market_rules, check_venue_support, check_reduce_only, check_book_fresh, check_size,
+    check_collar, check_trigger_side, check_open_orders, check_exposure, check_daily_loss, check_margin,
+    check_duplicate, check_order_rate, check_balance,
 )
 
 # An order held locally for a parent that has not filled yet (a bracket's stop-loss and take-profit):

@@ -7,9 +7,9 @@ with a message that names the rule and says what would pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from .money import ZERO, floor_to_step, is_multiple
+from .money import ZERO, ceil_to_step, floor_to_step, is_multiple
 from .orders import OrderSpec, OrderType, Side
 
 
@@ -53,9 +53,7 @@ class Market:
 
     def round_price(self, price: Decimal, side: Side) -> Decimal:
         """Side-aware tick rounding: a buy never rounds up past the trader's price, a sell never down."""
-        steps = price / self.tick
-        rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-        return steps.to_integral_value(rounding=rounding) * self.tick
+        return floor_to_step(price, self.tick) if side is Side.BUY else ceil_to_step(price, self.tick)
 
     def round_amount(self, amount: Decimal) -> Decimal:
         return floor_to_step(amount, self.lot)

@@ -6,7 +6,7 @@ boundary with ``Decimal(str(x))``; inside, everything is built from strings.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -43,23 +43,35 @@ def from_venue(value: object) -> Decimal | None:
     return Decimal(str(value))
 
 
+# Steps are checked and rounded exactly: the default context keeps 28 significant digits, so 64499.5 plus
+# 1E-27 would pass a 0.01 tick check and leave 1E-31 "remaining" on an order forever.
+EXACT_DIGITS = 200
+
+
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Round down to a multiple of step (amounts: never more than asked)."""
     if step <= 0:
         return value
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    with localcontext(prec=EXACT_DIGITS):
+        return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
 
 
 def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
     if step <= 0:
         return value
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+    with localcontext(prec=EXACT_DIGITS):
+        return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
+    """Exactly a whole number of steps, at any number of digits."""
     if step <= 0:
         return True
-    return (value / step) == (value / step).to_integral_value()
+    try:
+        with localcontext(prec=EXACT_DIGITS):
+            return value % step == 0
+    except InvalidOperation:  # more whole steps than any venue could hold: not a price or amount
+        return False
 
 
 def bps(numerator: Decimal, denominator: Decimal) -> Decimal:

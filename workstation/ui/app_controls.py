@@ -24,14 +24,13 @@ class TradingControls:
 
         if isinstance(self.screen, KillScreen):
             return
-        working = len(self.desk.working_orders())
-        pending = len(self.desk.pending_approvals())
-        emulated = len(self.desk.emulated_orders())
-        venues = ", ".join(self.desk.venues) or "no venue"
+        p = self.desk.kill_preview()
+        venues = ", ".join(p.venues) or "no venue"
         summary = (f"HALT trading on {venues}, then:\n"
-                   f"  decline {pending} proposal(s) waiting for approval\n"
-                   f"  disarm {emulated} emulated order(s) held here\n"
-                   f"  cancel {working} working order(s) at the venues\n"
+                   f"  decline {p.pending} proposal(s) waiting for approval\n"
+                   f"  disarm {p.emulated} emulated order(s) held here\n"
+                   f"  cancel {p.working} working order(s) at the venues"
+                   + (f" ({p.in_flight} still on their way: canceled as they land)" if p.in_flight else "") + "\n"
                    f"Nothing can be sent until you re-arm ({self.keymap.get('rearm', 'ctrl+r')}).")
         self.push_screen(KillScreen(summary), callback=self._kill_chosen)
 

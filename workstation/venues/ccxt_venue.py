@@ -16,7 +16,7 @@ import re
 import time
 from collections import deque
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from ..domain.book import Book
 from ..domain.market import Market
@@ -51,6 +51,8 @@ _TYPES = {
 
 _FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
 _FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
+_ID = operator.itemgetter("id")
+_CLIENT_ID = operator.methodcaller("get", "clientOrderId")
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
@@ -69,9 +71,47 @@ CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
 }
 DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
 
+# Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
+# kind. Any other venue's modify is a cancel followed by a replacement for what is left.
+AMENDS_IN_PLACE = frozenset({
+    ("binanceusdm", "contract"), ("binancecoinm", "contract"), ("binance", "contract"),
+    ("bybit", "spot"), ("bybit", "contract"), ("okx", "spot"), ("okx", "contract"), ("myokx", "spot"),
+    ("myokx", "contract"), ("bitget", "contract"), ("gate", "spot"), ("gate", "contract"), ("paper", "spot"),
+    ("paper", "contract"),
+})
+
 # The look-up chain for one order (fetch_order, then these, then my trades): ccxt method, its ``has`` and
 # ``features`` key.
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
+
+
+@dataclasses.dataclass(slots=True)
+class OpenOrders:
+    """One listing of a venue's open orders, as ``ExchangeVenue.list_open_orders`` gives it."""
+
+    changed: list[OrderReport]  # new or different since the last committed listing
+    fingerprints: dict[Any, tuple]  # every listed order: venue id -> what its answer said
+    client_ids: set[str]  # every listed order's client id, as the venue gives it
+    raw: dict[Any, dict]  # every listed order's answer, by venue id
+    parse: Callable[[Any, dict], OrderReport]  # (venue id, answer) -> report, cached by the adapter
+    listings: dict[str | None, dict[Any, tuple]]  # what ``commit_listing`` records, per symbol asked
+
+    def has(self, venue_order_id: str | None) -> bool:
+        return venue_order_id in self.fingerprints
+
+    def report(self, venue_order_id: str) -> OrderReport | None:
+        """The listed order's report (parsed once, when its answer last changed)."""
+        answer = self.raw.get(venue_order_id)
+        return None if answer is None else self.parse(venue_order_id, answer)
+
+    @classmethod
+    def empty(cls) -> "OpenOrders":
+        return cls([], {}, set(), {}, lambda key, answer: None, {})  # type: ignore[arg-type,return-value]
+
+    def merge(self, other: "OpenOrders") -> "OpenOrders":
+        return OpenOrders(self.changed + other.changed, {**self.fingerprints, **other.fingerprints},
+                          self.client_ids | other.client_ids, {**self.raw, **other.raw}, other.parse,
+                          {**self.listings, **other.listings})
 
 
 class RateBudget:
@@ -135,7 +175,8 @@ class ExchangeVenue:
         self.last_error: str | None = None
         self.last_ok_ms: int | None = None
         self._venue_ids: dict[str, str] = {}
-        self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)  # venue order id -> our client order id
+        self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)
+        self._open_listing: dict[str | None, dict[Any, tuple]] = {}  # symbol -> last committed listing's fingerprints
         self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
@@ -365,6 +406,17 @@ class ExchangeVenue:
     async def watch_book(self, symbol: str, depth: int = 25) -> Book:
         return self._book(symbol, await self._call("watch_order_book", symbol, depth))
 
+    def stream_heard_ms(self) -> int | None:
+        """When any websocket of this account last heard from the venue (a message or a pong), epoch ms;
+        None when the venue's client does not say (a calm book is then confirmed by a REST snapshot)."""
+        clients = getattr(self.exchange, "clients", None)
+        if not isinstance(clients, dict):
+            return None
+        heard = [t for client in clients.values()
+                 for t in (getattr(client, "last_message_at", None), getattr(client, "lastPong", None))
+                 if isinstance(t, (int, float))]
+        return int(max(heard)) if heard else None
+
     async def fetch_ticker(self, symbol: str) -> dict[str, Decimal | None]:
         raw = await self._call("fetch_ticker", symbol, retry=True)
         info = raw.get("info") or {}
@@ -468,12 +520,31 @@ class ExchangeVenue:
         # info.origClientOrderId): the order we asked to cancel is ours, whatever the answer says.
         return self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
 
+    async def cancel_unknown(self, report: OrderReport) -> None:
+        """Cancel an open order that is not ours (found by the kill switch's last look at the venue)."""
+        await self._call("cancel_order", report.venue_order_id, report.symbol, {})
+
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
         raw = await self._call("cancel_all_orders", symbol)
         return self._reports(raw if isinstance(raw, list) else [])
 
+    def modifies_in_place(self, symbol: str | None = None) -> bool:
+        """True where the venue amends an order in place: same venue id, same client id, the amount is the
+        order's total (already filled included), and the venue refuses an amount below what filled. Elsewhere
+        (Binance spot's cancelReplace creates a new order for the quantity sent; ccxt's emulated edit is a
+        cancel then a create) the Desk cancels, reads the final filled amount, and replaces the rest itself."""
+        if not self.has("editOrder") or getattr(self.exchange, "has", {}).get("editOrder") == "emulated":
+            return False
+        declared = getattr(self.exchange, "modify_semantics", None)
+        if declared is not None:
+            return declared == "amend"
+        market = self.markets.get(symbol) if symbol else None
+        kind = market.kind if market is not None else self._default_kind()[0]
+        return (str(getattr(self.exchange, "id", "")), "spot" if kind == "spot" else "contract") in AMENDS_IN_PLACE
+
     async def edit_order(self, order: Order, amount: Decimal | None, price: Decimal | None) -> OrderReport:
+        """Amend in place (see ``modifies_in_place``): ``amount`` is the order's new total."""
         symbol, ccxt_type, side, old_amount, old_price, params = self.order_params(order)
         params.pop("clientOrderId", None)
         raw = await self._call("edit_order", order.venue_order_id, symbol, ccxt_type, side,
@@ -533,6 +604,46 @@ class ExchangeVenue:
             return report
         return dataclasses.replace(report, client_order_id=client_order_id)
 
+    async def list_open_orders(self, symbol: str | None = None) -> "OpenOrders":
+        """The venue's open orders as a difference from the last listing the caller committed: reports only
+        for the orders that are new or changed since, and the ids of every order listed. Reconciling 10,000
+        resting orders then parses nothing for the ones that did not change (their fingerprints are taken
+        and compared in bulk). Call ``commit_listing`` once the listing has been
+        acted on; until then the same changes are reported again (a refresh that failed half way must not
+        lose them)."""
+        raw = await self._call("fetch_open_orders", symbol, None, None, {}, retry=True) or []
+        try:
+            ids = list(map(_ID, raw))
+            fingerprints = dict(zip(ids, map(_FINGERPRINT, raw)))
+        except KeyError:  # not every key present: the slow, tolerant way
+            ids = [o.get("id") for o in raw]
+            fingerprints = {o.get("id"): tuple(o.get(k) for k in _FINGERPRINT_KEYS) for o in raw}
+        answers = dict(zip(ids, raw))
+        before = (self._open_listing.get(symbol) or {}).get
+        changed = [self._parsed(key, answers[key], fingerprint)
+                   for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
+        if len(self._report_cache) > max(100_000, 2 * len(fingerprints)):
+            self._report_cache = {k: v for k, v in self._report_cache.items() if k in fingerprints}
+        client_ids = set(map(_CLIENT_ID, raw))
+        client_ids.discard(None)
+        return OpenOrders(changed, fingerprints, client_ids, answers, self._parsed, {symbol: fingerprints})
+
+    def _parsed(self, key: Any, answer: dict, fingerprint: tuple | None = None) -> OrderReport:
+        """An order answer as a report, parsed again only when its fingerprint changed."""
+        if fingerprint is None:
+            try:
+                fingerprint = _FINGERPRINT(answer)
+            except KeyError:
+                fingerprint = tuple(answer.get(k) for k in _FINGERPRINT_KEYS)
+        hit = self._report_cache.get(key)
+        if hit is None or hit[0] != fingerprint:
+            hit = self._report_cache[key] = (fingerprint, self.order_report(answer))
+        return hit[1]
+
+    def commit_listing(self, listing: "OpenOrders") -> None:
+        """The caller acted on this listing: the next one reports what changed since."""
+        self._open_listing.update(listing.listings)
+
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
 
@@ -574,6 +685,36 @@ class ExchangeVenue:
                 liquidation_price=_d(p.get("liquidationPrice")), unrealized_pnl=_d(p.get("unrealizedPnl")))
         return out
 
+    async def fetch_leverages(self, symbols: list[str]) -> dict[str, Decimal]:
+        """The account's leverage setting per derivatives symbol, as the venue holds it now (the higher of the
+        long and short settings). Symbols the venue cannot tell about are left out."""
+        symbols = [s for s in symbols if s in self.markets and self.markets[s].is_derivative]
+        if not symbols:
+            return {}
+        raw: dict[str, Any] = {}
+        if self.has("fetchLeverages"):
+            raw = await self._call("fetch_leverages", symbols, retry=True) or {}
+        elif self.has("fetchLeverage"):
+            for symbol in symbols:
+                raw[symbol] = await self._call("fetch_leverage", symbol, retry=True)
+        out = {}
+        for symbol, entry in raw.items():
+            if not isinstance(entry, dict):
+                continue
+            values = [v for v in (_d(entry.get("longLeverage")), _d(entry.get("shortLeverage")),
+                                  _d(entry.get("leverage"))) if v is not None]
+            if values:
+                out[entry.get("symbol") or symbol] = max(values)
+        return out
+
+    async def fetch_position_mode(self, symbol: str) -> str | None:
+        """"hedged" (separate long and short positions) or "one-way"; None where the venue cannot say."""
+        if not self.has("fetchPositionMode"):
+            return None
+        raw = await self._call("fetch_position_mode", symbol, retry=True) or {}
+        hedged = raw.get("hedged")
+        return None if hedged is None else "hedged" if hedged else "one-way"
+
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         await self._call("set_leverage", int(leverage), symbol)
 
@@ -584,30 +725,8 @@ class ExchangeVenue:
 
     # -- parsing -----------------------------------------------------------------------------
     def _reports(self, raw: list[dict]) -> list[OrderReport]:
-        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed.
-
-        A refresh lists every open order; most are unchanged since the last one, and converting each
-        one's numbers to Decimal again is what made reconciling 10,000 orders cost 170 ms of CPU.
-        """
-        out = []
-        cache = self._report_cache
-        for o in raw or []:
-            key = o.get("id")
-            try:
-                fingerprint = _FINGERPRINT(o)  # one C call: unified orders carry every key, even when None
-            except KeyError:
-                fingerprint = tuple(o.get(k) for k in _FINGERPRINT_KEYS)
-            hit = cache.get(key) if key is not None else None
-            if hit is not None and hit[0] == fingerprint:
-                out.append(hit[1])
-                continue
-            report = self.order_report(o)
-            if key is not None:
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[key] = (fingerprint, report)
-            out.append(report)
-        return out
+        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed."""
+        return [self._parsed(o["id"], o) if o.get("id") is not None else self.order_report(o) for o in raw or []]
 
     def order_report(self, raw: dict, fallback_client_id: str | None = None, client_id: str | None = None) -> OrderReport:
         """A ccxt order as an OrderReport. ``client_id`` (we know whose order this is) beats anything in
