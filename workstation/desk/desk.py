@@ -228,20 +228,8 @@ class Desk:
         return self.pretrade.stale_proposal(order)
 
     def expire_stale(self, actor: str = "desk") -> list[str]:
-        """Expire what waited too long for approval (copilot proposals, and human orders when
-        ``human_expiry_s`` is set); a group goes as one. Returns the expired client order ids."""
-        expired: list[str] = []
-        for order in [o for o in self.ledger.orders.values() if o.status is OrderStatus.PENDING_APPROVAL]:
-            stale = self.stale_proposal(order) if order.status is OrderStatus.PENDING_APPROVAL else None
-            if stale is None or stale[0] is not OrderStatus.EXPIRED:
-                continue
-            group = self.contingent.group_of(order.client_order_id)
-            for cid in group.members if group is not None else [order.client_order_id]:
-                member = self.ledger.orders.get(cid)
-                if member is not None and member.status is OrderStatus.PENDING_APPROVAL:
-                    self.ledger.move(member, OrderStatus.EXPIRED, "expired", actor, stale[1], payload={"at": "queue"})
-                    expired.append(cid)
-        return expired
+        """Expire what waited too long for approval (copilot and, when set, human orders); see PreTrade."""
+        return self.pretrade.expire_stale(actor)
 
     def stage(self, spec: OrderSpec, actor: str | None = None, *, confirm_duplicate: bool = False) -> Order:
         """Stage an order for a human's decision. A spec that fails the gate is DENIED and journaled.

@@ -154,6 +154,24 @@ class PreTrade:
         return None
 
 
+    def expire_stale(self, actor: str) -> list[str]:
+        """Expire what waited too long for approval (copilot proposals, and human orders when
+        ``human_expiry_s`` is set); a group goes as one. Returns the expired client order ids."""
+        desk = self.desk
+        expired: list[str] = []
+        for order in [o for o in desk.ledger.orders.values() if o.status is OrderStatus.PENDING_APPROVAL]:
+            stale = self.stale_proposal(order) if order.status is OrderStatus.PENDING_APPROVAL else None
+            if stale is None or stale[0] is not OrderStatus.EXPIRED:
+                continue
+            group = desk.contingent.group_of(order.client_order_id)
+            for cid in group.members if group is not None else [order.client_order_id]:
+                member = desk.ledger.orders.get(cid)
+                if member is not None and member.status is OrderStatus.PENDING_APPROVAL:
+                    desk.ledger.move(member, OrderStatus.EXPIRED, "expired", actor, stale[1], payload={"at": "queue"})
+                    expired.append(cid)
+        return expired
+
+
 class DayFold:
     """Realized PnL net of fees since the Desk's UTC day began, kept up to date fill by fill.
 

@@ -33,7 +33,7 @@ from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
 from ..widgets.choice import Choice
-from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, FIELDS, GROUPS, LABELS, OPTIONAL,
+from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, FIELDS, LABELS, OPTIONAL,
                           PLACEHOLDERS, TRIGGER_SOURCES, TYPES, UNITS)
 from .ticket_view import explain as explain_request
 from .ticket_view import preview_lines
