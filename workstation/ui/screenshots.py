@@ -171,11 +171,13 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
         await pilot.press("slash")
         await pilot.pause()
         await pilot.press(*"buy 0.2 ETH at 3,150", "enter")
-        for _ in range(100):
-            if app.copilot.proposals("pending"):
+        for _ in range(200):  # the proposal, and the copilot done with its turn
+            if app.copilot.proposals("pending") and app.copilot.status != "thinking":
                 break
             await pilot.pause(0.02)
+        await _settle(pilot, app)
         await demo.pump(4000)  # the market moves on after the proposal
+        await _settle(pilot, app)
         await _settle(pilot, app)
         await pilot.press("w", "v")
     if scene == "kill":
@@ -201,6 +203,8 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
     await app.workers.wait_for_complete()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
+    app.tick()
+    app._alerts.clear()  # alerts that fired while the scene was set up (fills): not part of the picture
     app.clear_notifications()
     app.main_screen.query_one("PriceChart").maybe_redraw(force=True)
     await _settle(pilot, app)
