@@ -41,6 +41,7 @@ SCENES = {  # name -> terminal size
     "account-80x24": (80, 24),
     "ticket-bracket-80x24": (80, 24),
     "ticket": (120, 36),
+    "ticket-160x48": (160, 48),
     "approvals": (120, 36),
     "proposal": (120, 36),
     "execution-detail": (120, 36),
@@ -146,7 +147,7 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
         app.screen.query_one("#stop").value = str((mid * Decimal("0.99")).quantize(Decimal("0.1")))
         app.screen.query_one("#tp").value = str((mid * Decimal("1.02")).quantize(Decimal("0.1")))
         await pilot.pause()
-    if scene == "ticket":
+    if scene in ("ticket", "ticket-160x48"):
         await pilot.press("b")
         await pilot.pause()
         await pilot.press(*"0.25")

@@ -23,7 +23,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -33,7 +33,8 @@ from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
 from ..widgets.choice import Choice
-from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, FIELDS, LABELS, OPTIONAL,
+from ..widgets.minibook import MiniBook
+from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, EXTRA, FIELDS, LABELS, OPTIONAL,
                           PLACEHOLDERS, TRIGGER_SOURCES, TYPES, UNITS)
 from .ticket_view import explain as explain_request
 from .ticket_view import preview_lines
@@ -92,7 +93,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         market = self.desk.market(self.venue, self.symbol)
         support = self._support()
         self.types = list(TYPES)
-        with Vertical(id="ticket", classes=f"-{self.side.value}"):
+        with Horizontal(id="ticket-wrap"), Vertical(id="ticket", classes=f"-{self.side.value}"):
             yield Static("", id="ticket-title")
             yield Static(self._hint(), id="ticket-hint")
             with VerticalScroll(id="ticket-body"):
@@ -119,27 +120,42 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                     yield Label("Fires on", id="lbl-trigger_by")
                     yield Choice([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
                                  id="trigger_by")
-                    yield Label("Trail", id="lbl-trail")
-                    yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*")
-                    yield Label("Stop-loss", id="lbl-stop")
-                    yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
-                    yield Label("Take-prof", id="lbl-tp")
-                    yield Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER)
-                    yield Label("From", id="lbl-start")
-                    yield Input(placeholder="first price", compact=True, id="start", restrict=NUMBER)
-                    yield Label("To", id="lbl-end")
-                    yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
-                    yield Label("Orders", id="lbl-count")
-                    yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*")
-                    yield Label("Sizes", id="lbl-distribution")
-                    yield Choice([(d, d) for d in DISTRIBUTIONS], value="equal",
-                                 id="distribution")
                     yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
                     yield Checkbox("reduce-only", compact=True, id="reduce_only",
                                    disabled=support.get("reduce_only") != "native")
                 yield Static("", id="ticket-preview")
                 yield Static("", id="ticket-explain")
                 yield Static("", id="ticket-problems")
+        # (the book beside the ticket is mounted into the wrap on mount: see on_mount)
+
+    def _extra_fields(self) -> list:
+        """The fields only brackets, trailing stops and scaled orders use: built the first time one is
+        chosen (most tickets are a limit or a market order, and fewer widgets open faster)."""
+        return [
+            Label("Trail", id="lbl-trail"),
+            Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*"),
+            Label("Stop-loss", id="lbl-stop"),
+            Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER),
+            Label("Take-prof", id="lbl-tp"),
+            Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER),
+            Label("From", id="lbl-start"),
+            Input(placeholder="first price", compact=True, id="start", restrict=NUMBER),
+            Label("To", id="lbl-end"),
+            Input(placeholder="last price", compact=True, id="end", restrict=NUMBER),
+            Label("Orders", id="lbl-count"),
+            Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*"),
+            Label("Sizes", id="lbl-distribution"),
+            Choice([(d, d) for d in DISTRIBUTIONS], value="equal", id="distribution"),
+        ]
+
+    async def _ensure_extra(self) -> None:
+        if not self.query("#ticket-extra"):
+            await self.query_one("#ticket-body").mount(Grid(*self._extra_fields(), id="ticket-extra"),
+                                                       after="#ticket-form")
+
+    @property
+    def _has_extra(self) -> bool:
+        return bool(self.query("#ticket-extra"))
 
     def _hint(self) -> str:
         send = "[b]enter[/] send  [b]^s[/] stage only" if self.one_gesture else "[b]enter[/] stage"
@@ -152,8 +168,23 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             return {}
 
     def on_mount(self) -> None:
+        self.query_one("#ticket-wrap").mount(MiniBook(id="ticket-book"))
         self.set_interval(self.preview_interval_s, self._tick)
+        self.set_interval(0.2, self._show_book)
         self._apply_pending()
+
+    def _show_book(self) -> None:
+        """The market beside the ticket (the ticket covers the screen while it is open)."""
+        books = self.query(MiniBook)
+        if not books or not self.is_current:
+            return
+        market = self.desk.market(self.venue, self.symbol)
+        try:
+            price = fmt.parse_decimal(self.query_one("#price", Input).value)
+        except ValueError:
+            price = None
+        books.first().show(self.desk.book(self.venue, self.symbol), price, market.price_decimals(),
+                           market.amount_decimals())
 
     def prepare(self, venue: str, symbol: str, side: Side, symbols: list[str], *, order_type: Any = OrderType.LIMIT,
                 price: Decimal | None = None, amount: Decimal | None = None, follow_price: bool = True) -> None:
@@ -171,12 +202,15 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         p, self._pending = self._pending, None
         if p is None:
             return
-        for name in ("amount", "price", "trigger", "trail", "stop", "tp", "start", "end"):
+        extra = self._has_extra
+        for name in ("amount", "price", "trigger") + (("trail", "stop", "tp", "start", "end") if extra else ()):
             self.query_one(f"#{name}", Input).value = ""
-        self.query_one("#count", Input).value = "5"
-        for name, value in (("side", self.side), ("symbol", self.symbol), ("unit", "base"),
-                            ("type", p["order_type"]), ("tif", TimeInForce.GTC), ("trigger_by", TriggerSource.LAST),
-                            ("distribution", "equal")):
+        choices = [("side", self.side), ("symbol", self.symbol), ("unit", "base"), ("type", p["order_type"]),
+                   ("tif", TimeInForce.GTC), ("trigger_by", TriggerSource.LAST)]
+        if extra:
+            self.query_one("#count", Input).value = "5"
+            choices.append(("distribution", "equal"))
+        for name, value in choices:
             self.query_one(f"#{name}", Choice).value = value
         for name in ("post_only", "reduce_only"):
             self.query_one(f"#{name}", Checkbox).value = False
@@ -191,6 +225,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         amount.focus()
         amount.select_all()
         self.update_preview()
+        self._show_book()
 
     def _tick(self) -> None:
         """The limit price follows the touch until the trader types one; the preview follows the market."""
@@ -213,7 +248,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.query_one("#amount", Input).placeholder = f"in {market.base}"
 
     # -- reactions --------------------------------------------------------------------------------
-    def on_choice_changed(self, event: Choice.Changed) -> None:
+    async def on_choice_changed(self, event: Choice.Changed) -> None:
         if event.select.id == "side" and event.value in (Side.BUY, Side.SELL):
             self.side = event.value
             self._title()
@@ -225,6 +260,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                 price.value = self._auto_price = self._touch_price()
                 self.follow_price = True
         elif event.select.id == "type":
+            if FIELDS.get(event.value, set()) & EXTRA:
+                await self._ensure_extra()
             self._type_changed(event.value)
         self._preview_soon()
 
@@ -236,7 +273,10 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         shown = FIELDS.get(order_type, set())
         labels = {**DEFAULT_LABELS, **LABELS.get(order_type, {})}
         holders = {**DEFAULT_PLACEHOLDERS, **PLACEHOLDERS.get(order_type, {})}
+        extra = self._has_extra
         for name in OPTIONAL:
+            if name in EXTRA and not extra:
+                continue  # not built yet: no type shown so far needed it
             visible = name in shown
             widget = self.query_one(f"#{name}")
             label = self.query_one(f"#lbl-{name}", Label)
@@ -253,6 +293,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if not post.display:
             post.value = False
         self.query_one("#ticket-form").refresh(layout=True)
+        if extra:
+            self.query_one("#ticket-extra").display = bool(shown & EXTRA)
 
     def _touch_price(self) -> str:
         """Join our side of the book: best bid for a buy, best ask for a sell."""
@@ -318,6 +360,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def _trail(self) -> tuple[Decimal | None, Decimal | None]:
         """(trailing_amount, trailing_percent) from "50" or "0.5%"."""
+        if not self._has_extra:
+            return None, None
         text = self.query_one("#trail", Input).value.strip().replace(",", "").replace("_", "")
         if not text:
             return None, None

@@ -34,6 +34,7 @@ FIELDS: dict[Any, set[str]] = {
     "scaled": {"tif", "start", "end", "count", "distribution", "post_only"},
 }
 OPTIONAL = ["tif", "price", "trigger", "trigger_by", "trail", "stop", "tp", "start", "end", "count", "distribution"]
+EXTRA = {"trail", "stop", "tp", "start", "end", "count", "distribution"}  # built on first use (see the ticket)
 LABELS: dict[Any, dict[str, str]] = {
     OrderType.TRAILING_STOP: {"trigger": "Activate"},
     "bracket": {"price": "Entry", "trail": "Trail SL"},
@@ -124,7 +125,7 @@ def preview_lines(desk: Any, request: Any, p: Preview) -> list[str]:
                          f" slippage {fmt.bps(p.slippage_bps)} bp), {fmt.amount(p.rests, ad)} rests")
         else:
             lines.append(f"Rests     {fmt.amount(spec.amount, ad)} at {fmt.price(spec.price, pd)}"
-                         f"  ({fmt.bps(p.slippage_bps)} bp from the mid; no slippage while it rests)")
+                         f"  ({fmt.bps(p.slippage_bps)} bp from the mid)")
     elif spec.type is OrderType.TRAILING_STOP:
         offset = f"{spec.trailing_amount}" if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
         lines.append(f"Trails    {offset} behind the best {spec.trigger_by.value.replace('_', '/')} price"
