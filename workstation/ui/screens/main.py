@@ -84,7 +84,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
             yield Dom(id="ladder")
             with Vertical(id="right"):
                 with Horizontal(id="top"):
-                    yield PriceChart(id="chart")
+                    yield PriceChart(id="chart", min_interval_s=2.0)  # 1m candles: the DOM shows the live price
                     yield DepthChart(id="depth")
                     with Vertical(id="top-side"):
                         yield TapeView(id="tape-side")
@@ -197,7 +197,7 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
                 self.query_one(ApprovalsTable).show([(o, preview(desk, o.spec, order=o)) for o in pending],
                                                     desk.clock.wall_ms(), decimals, self.suggestions(), desk,
                                                     desk.group)
-            if dirty.everything or dirty.positions or (book_moved and slow):
+            if dirty.everything or dirty.positions or (book_moved and second):  # marks: once a second
                 self.query_one(PositionsTable).show(position_rows(desk))
             if dirty.everything or dirty.executions:
                 self.query_one(ExecutionsTable).show(desk.executions(), decimals)

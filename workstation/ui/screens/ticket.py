@@ -229,6 +229,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def _tick(self) -> None:
         """The limit price follows the touch until the trader types one; the preview follows the market."""
+        if not self.is_current:
+            return  # closed (it is kept for the next order): nothing to follow
         price = self.query_one("#price", Input)
         if self.follow_price and price.display and price.value == (self._auto_price or "") or \
                 self.follow_price and price.display and not price.value:

@@ -78,6 +78,7 @@ class Dom(Widget, can_focus=True):
         self._scale = Decimal(1)
         self.renders = 0  # lines drawn (tests, bench)
         self._styles: dict[str, Style] | None = None
+        self._width = self._height = 0  # kept on resize: asking the widget for its size costs, per line
         self.prepared = 0  # how often the book was bucketed and the columns sized (once per snapshot and size)
 
     # -- data ----------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class Dom(Widget, can_focus=True):
 
     @property
     def rows(self) -> int:
-        return max(0, self.size.height - 1)
+        return max(0, self._height - 1)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return container.height
@@ -233,6 +234,7 @@ class Dom(Widget, can_focus=True):
             self.refresh()
 
     def on_resize(self) -> None:
+        self._width, self._height = self.size.width, self.size.height
         self._cache_for = None
         if self.follow:
             self._follow_market()
@@ -248,6 +250,7 @@ class Dom(Widget, can_focus=True):
             # modifiers add only what their rule sets (bold, reverse), never the widget's own colours:
             # the best bid and ask stay green and red, reversed
             self._styles["dom--inside"] = c("dom--inside", partial=True)
+            self._styles["base"] = self.rich_style
             self._styles["bid-bar"] = Style(bgcolor=self._styles["dom--bid-bar"].bgcolor)
             self._styles["ask-bar"] = Style(bgcolor=self._styles["dom--ask-bar"].bgcolor)
         return self._styles[name]
@@ -259,7 +262,7 @@ class Dom(Widget, can_focus=True):
     def _prepare(self, width: int) -> None:
         """Per snapshot and size: the book as price -> size, column widths, the depth bars' scale."""
         snap = self.snapshot
-        key = (id(snap), width, self.size.height, self.centre, self.row_step)
+        key = (id(snap), width, self._height, self.centre, self.row_step)
         if self._cache_for == key or snap is None:
             return
         self._cache_for = key
@@ -289,8 +292,8 @@ class Dom(Widget, can_focus=True):
                           + [Decimal(0)]) or Decimal(1)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+        width = self._width
+        base = self._style("base")
         snap = self.snapshot
         if width <= 0:
             return Strip.blank(width, base)
