@@ -100,7 +100,7 @@ class CockpitConfig:
     one_gesture: bool = True  # the ticket's enter stages AND approves a human's own order (ctrl+s only stages)
     human_expiry_s: float = 300.0  # a human-staged order left waiting for approval this long expires (0 = never)
     layout: str = "auto"  # auto: every table at once from 140 columns; tabs: always tabs; all: never tabs
-    ui_fps: int = 20  # the UI tick: live data reaches the screen this many times a second at most
+    ui_fps: int = 25  # the UI tick: live data reaches the screen this many times a second at most
     grid_levels: int = 4  # levels a side in each book of the grid
     presets_notional: tuple[Decimal, ...] = (Decimal("100"), Decimal("500"), Decimal("1000"), Decimal("5000"),
                                              Decimal("10000"))  # in quote, for symbols without their own

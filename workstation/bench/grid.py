@@ -1,8 +1,9 @@
 """Benchmark: the book grid. 20 books on screen at once, 2,000 updates/s across them, through the Desk
 into the real app (headless, 160x48), the grid view switched on as a trader would (``g``).
 
-The feed is the one ``book_to_screen`` uses (``Desk.store_book``, the path a websocket book takes,
-round-robin over the books from prepared variants). Measured over a window after a warm-up:
+The feed and the probe are the ones ``book_to_screen`` uses (frames.py: ``Desk.store_book``, the path a
+websocket book takes, round-robin over the books from prepared variants). Measured over a window after
+a warm-up:
 
 - frames/s: ``App._display`` calls with something to show, each also encoded as a terminal would get it;
 - CPU: process CPU over the window (feeder, Desk, UI), as a share of a core and per frame;
@@ -22,11 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from pathlib import Path
 
-from .common import Result, ms, pct, r, workdir
-from .screen import _specs, _variants
+from .common import Result, r, workdir
+from .frames import Probe, paper_desk
 
 BOOKS = 20
 RATE = 2000
@@ -117,133 +117,45 @@ def datatable_grid_class():
 
 
 async def _run(path: Path, seconds: float, warmup: float, datatable: bool) -> dict:
-    from textual.screen import Screen
-
     from ..config import Config
-    from ..desk.desk import Desk, DeskSettings
-    from ..desk.journal import Journal
     from ..ui import app as app_module
     from ..ui.screens import main as main_module
-    from ..venues.ccxt_venue import ExchangeVenue
-    from ..venues.paper.exchange import PaperExchange
 
-    specs = _specs(BOOKS)
-    symbols = [s.symbol for s in specs]
-    exchange = PaperExchange(seed=4, latency=None, rate_limit=10 ** 9, specs=specs,
-                             balances={"USDT": "100000", **{s.base: "1" for s in specs}})
-    venue = ExchangeVenue("paper", exchange, "paper", rate_capacity=10 ** 9)
-    desk = Desk({"paper": venue}, Journal(path / f"grid-{int(datatable)}.sqlite3"),
-                settings=DeskSettings(book_depth=25), symbols={"paper": symbols})
-    await desk.connect()
-    rings = {s: _variants(desk.book("paper", s)) for s in symbols}
-
+    desk, symbols = await paper_desk(path, BOOKS, f"grid-{int(datatable)}")
+    probe = Probe(desk, symbols, set(symbols), RATE)  # every book is on screen
     original_grid = main_module.BookGrid
     if datatable:
         main_module.BookGrid = datatable_grid_class()  # the screen composes and queries this name
     grid_cls = main_module.BookGrid
-    latest: dict[str, int] = {s: 0 for s in symbols}
-    pending: dict[str, deque] = {s: deque() for s in symbols}
-    shown: dict[str, int] = {}
-    delays: list[int] = []
-    frame_ns: list[int] = []
-    state = {"measuring": False, "frames": 0, "ingested": 0}
     update_books = grid_cls.update_books
 
     def noting_update_books(self, books):
         books = list(books)
         for gb in books:
-            shown[gb.symbol] = latest[gb.symbol]
+            probe.shown(gb.symbol)
         return update_books(self, books)
 
-    class BenchApp(app_module.WorkstationApp):
-        CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
-
-        def _display(self, screen, renderable):
-            super()._display(screen, renderable)
-            if renderable is None:
-                return
-            from textual._compositor import CompositorUpdate
-            if isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)  # the terminal encoding headless skips
-            now = time.perf_counter_ns()
-            for symbol, seq in list(shown.items()):
-                queue = pending[symbol]
-                while queue and queue[0][0] <= seq:
-                    _, t = queue.popleft()
-                    if state["measuring"]:
-                        delays.append(now - t)
-                del shown[symbol]
-            if state["measuring"]:
-                state["frames"] += 1
-
-    compositor_refresh = Screen._compositor_refresh
-
-    def timed_refresh(self):
-        t = time.perf_counter_ns()
-        try:
-            return compositor_refresh(self)
-        finally:
-            if state["measuring"]:
-                frame_ns.append(time.perf_counter_ns() - t)
-
     grid_cls.update_books = noting_update_books
-    Screen._compositor_refresh = timed_refresh
-    app = BenchApp(desk, Config(), start_desk=False, candles_every_s=3600, copilot=False)
-
-    async def feed(stop: asyncio.Event) -> None:
-        start = time.perf_counter()
-        sent = 0
-        i = 0
-        while not stop.is_set():
-            due = int((time.perf_counter() - start) * RATE) - sent
-            for _ in range(max(0, min(due, RATE))):
-                symbol = symbols[i % BOOKS]
-                ring = rings[symbol]
-                book = ring[(i // BOOKS) % len(ring)]
-                i += 1
-                latest[symbol] += 1
-                pending[symbol].append((latest[symbol], time.perf_counter_ns()))
-                await desk.store_book("paper", book)
-                sent += 1
-                if state["measuring"]:
-                    state["ingested"] += 1
-            await asyncio.sleep(0.002)
-
+    probe.install()
+    app = probe.app_class(app_module)(desk, Config(), start_desk=False, candles_every_s=3600, copilot=False)
     try:
         async with app.run_test(size=(160, 48), headless=True) as pilot:
             await pilot.pause(0.3)
             await pilot.press("g")  # the grid, as a trader switches to it
             await pilot.pause(0.3)
             assert app.main_screen.grid_mode
-            stop = asyncio.Event()
-            feeder = asyncio.create_task(feed(stop))
-            await asyncio.sleep(warmup)
-            delays.clear()
-            state["measuring"] = True
-            c0, w0 = time.process_time_ns(), time.perf_counter_ns()
-            await asyncio.sleep(seconds)
-            cpu, wall = time.process_time_ns() - c0, time.perf_counter_ns() - w0
-            state["measuring"] = False
-            stop.set()
-            await feeder
+            figures = await probe.measure(seconds, warmup)
             await pilot.pause(0.1)
             visible = len(app.main_screen.query_one(grid_cls).keys)
     finally:
         grid_cls.update_books = update_books
-        Screen._compositor_refresh = compositor_refresh
+        probe.restore()
         main_module.BookGrid = original_grid
         await desk.stop()
         desk.journal.close()
-    frames = state["frames"]
-    wall_s = wall / 1e9
     frame_ms = app.tick_s * 1000
-    p50, p99 = ms(pct(delays, 50)), ms(pct(delays, 99))
-    return {"books": visible, "rate": RATE, "ingested_per_s": r(state["ingested"] / wall_s, 0),
-            "frames_per_s": r(frames / wall_s, 1), "cpu_core": r(cpu / wall, 3),
-            "cpu_ms_per_frame": r(ms(cpu / frames) if frames else 0.0, 2),
-            "frame_p50_ms": r(ms(pct(frame_ns, 50)), 2), "delay_p50_ms": r(p50, 1), "delay_p99_ms": r(p99, 1),
-            "delay_p99_frames": r(p99 / frame_ms, 2), "frame_period_ms": r(frame_ms, 1),
-            "delay_samples": len(delays)}
+    return {"books": visible, **figures, "delay_p99_frames": r(figures["delay_p99_ms"] / frame_ms, 2),
+            "frame_period_ms": r(frame_ms, 1)}
 
 
 def run(quick: bool) -> Result:

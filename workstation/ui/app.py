@@ -1,7 +1,7 @@
 """The Workstation TUI. `run_app(config)` is what `workstation` / `workstation run` calls.
 
 Data flow: the Desk publishes events on its bus; `_on_event` only marks what is dirty. A steady UI
-tick (``[cockpit] ui_fps``, 20 a second by default) hands the dirty set to the main screen, which reads
+tick (``[cockpit] ui_fps``, 25 a second by default) hands the dirty set to the main screen, which reads
 snapshots from the Desk and applies them in one batch: however many book updates arrive between two
 ticks, each widget draws once. Desk verbs that await (start, approve, cancel, modify, refresh, the fast
 actions) and the venue reads (candles, the tape) run in workers that report back with messages; their
