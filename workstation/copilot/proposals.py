@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..domain.book import Book
@@ -31,7 +31,9 @@ def new_proposal_id() -> str:
 
 
 def _q(value: Decimal | None, places: str = "0.01") -> Decimal | None:
-    return None if value is None else value.quantize(Decimal(places))
+    # rounding named, not taken from the thread's decimal context: ccxt's decimal_to_precision sets that
+    # context to ROUND_HALF_UP for the whole process the first time it runs
+    return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_EVEN)
 
 
 def expected_cost(spec: OrderSpec, book: Book | None, market: Market) -> dict[str, Any]:
