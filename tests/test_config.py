@@ -26,10 +26,10 @@ def test_example_config_is_valid_and_documents_every_section():
 
 @pytest.mark.parametrize(("data", "expected"), [
     ({"risk": {"max_order_notional": 1000.5}}, "risk.max_order_notional: expected a number written as a string"),
-    ({"risk": {"max_open_orders": "ten"}}, "risk.max_open_orders: expected a whole number >= 1, found 'ten'"),
+    ({"risk": {"max_open_orders": "ten"}}, "risk.max_open_orders: expected a whole number from 1 to 100000, found 'ten'"),
     ({"workstaton": {}}, "workstaton: unknown key; expected one of"),
     ({"paper": {"faults": {"timeouts": 0.1}}}, "paper.faults.timeouts: unknown key"),
-    ({"paper": {"faults": {"rate_limit": 2}}}, "paper.faults.rate_limit: expected a probability between 0 and 1"),
+    ({"paper": {"faults": {"rate_limit": 2}}}, "paper.faults.rate_limit: expected a number from 0 to 1, found int 2"),
     ({"venues": {"bn": {"exchange": "binance"}}}, "venues.bn.environment: missing"),
     ({"venues": {"bn": {"exchange": "binance", "environment": "prod"}}}, "expected one of testnet, demo, live, found 'prod'"),
     ({"venues": {"bn": {"exchange": "binance", "environment": "live", "secret": "abc"}}}, "workstation keys set"),

@@ -126,3 +126,81 @@ async def test_no_secret_in_logs_journal_exports_tracebacks_or_screens(tmp_path,
         scan(f"traceback {i}", text.encode())
     for text in shown:
         scan("the screen", text.encode())
+
+
+# -- the copilot's key (issue 13 finding 10) -------------------------------------------------------------------------
+COPILOT_KEY = "sk-test-C0PILOTkeyDoNotLeak0123456789abcdef"
+VENUE_KEY, VENUE_SECRET = "VENUEkeyDoNotLeak0123456789", "VENUEsecretDoNotLeak0123456789"
+
+
+async def test_no_copilot_key_in_any_file_a_run_writes(tmp_path):
+    """Fake venue and copilot keys in the keyring, a 401 from the copilot endpoint that quotes the key, --log,
+    an export and a screenshot of the TUI showing the error: none of the keys in any file the run wrote."""
+    import keyring
+
+    from tests.copilot.fake_llm import FakeLLM, raw
+    from tests.fakes.keyring_backend import MemoryKeyring
+    from workstation import cli, credentials, export
+    from workstation.config import Config, CopilotConfig
+    from workstation.copilot.service import Copilot
+    from workstation.ui.screenshots import FROZEN, demo_desk
+    from workstation.ui.app import WorkstationApp
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    server = FakeLLM()
+    await server.start()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    run = tmp_path / "run"
+    run.mkdir()
+    try:
+        credentials.store("copilot", "main", {"api_key": COPILOT_KEY})
+        credentials.store("bn", "main", {"api_key": VENUE_KEY, "secret": VENUE_SECRET})
+        cli.open_log(run / "debug.log")
+        body = ('{"error": {"message": "Incorrect API key provided: ' + COPILOT_KEY + '. You can find your API key '
+                'at https://example.invalid/keys.", "type": "invalid_request_error", "code": "invalid_api_key"}}')
+        server.push(raw(401, body), raw(401, body))
+        demo = demo_desk(run)
+        config = Config(copilot=CopilotConfig(kind="llm", base_url=server.base_url, model="fake-1"))
+        copilot = Copilot.from_desk(demo.desk, config.copilot)
+        app = WorkstationApp(demo.desk, config, start_desk="connect", now=lambda: FROZEN, approve_guard_s=0.0,
+                             candles_every_s=3600, copilot=copilot)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app.ask_copilot("buy a little ETH")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if any("copilot" in str(n.title).lower() for n in app._notifications):
+                    break
+            shown = [f"{n.title} {n.message}" for n in app._notifications] + list(app.copilot_log)
+            assert any("401" in s for s in shown), shown  # the error is on screen ...
+            assert server.auth and server.auth[0] == f"Bearer {COPILOT_KEY}"  # ... and the key was really sent
+            logging.getLogger("workstation.copilot").error("a careless line quoting %s", COPILOT_KEY)
+            app.save_screenshot("screen.svg", str(run))
+        await copilot.stop()
+        for fmt in ("jsonl", "csv"):
+            out = run / f"export-{fmt}"
+            out.mkdir()
+            export.export(run / "journal.sqlite3", fmt, "all", str(out))
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+        await server.stop()
+        keyring.set_keyring(previous)
+
+    written = [p for p in run.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"debug.log", "journal.sqlite3", "screen.svg", "workstation-errors.jsonl",
+                                         "workstation-errors.csv"}
+    assert b"Incorrect API key provided" in b"".join(p.read_bytes() for p in written)  # the error was kept ...
+    assert b"a careless line quoting ***" in (run / "debug.log").read_bytes()
+    for path in written:  # ... without the key
+        data = path.read_bytes()
+        for needle in (COPILOT_KEY, COPILOT_KEY[:20], VENUE_KEY, VENUE_SECRET):
+            assert needle.encode() not in data, f"{path.name} holds {needle[:12]}..."
+    for text in shown:
+        assert COPILOT_KEY[:20] not in text

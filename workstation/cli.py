@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import ConfigError, load
+from .config import load
 
 
 def confirm_live(config, ask=input, interactive: bool | None = None) -> bool:
@@ -26,12 +26,54 @@ def confirm_live(config, ask=input, interactive: bool | None = None) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     config = load(args.config)
+    prepare_journal(config.journal_path, new=getattr(args, "new_journal", False))
     if not confirm_live(config):
         return 1
     from .ui.app import run_app  # Textual is imported only when the TUI is wanted
 
     tune_gc()
     return run_app(config)
+
+
+def prepare_journal(path: Path, *, new: bool = False) -> None:
+    """Refuse an unusable journal before anything connects. With ``new`` (asked for, never assumed) an empty
+    or damaged one is kept aside as ``*.bad-<time>`` and the start goes on with a new one."""
+    from .desk.journal import Journal, JournalError, check_openable, set_aside
+
+    if not new or not path.exists():
+        check_openable(path)  # the Desk's replay finds damage inside the file
+        return
+    try:
+        journal = Journal(path)
+        try:
+            journal.replay()
+        finally:
+            journal.close()
+    except JournalError as exc:
+        if not exc.set_aside:
+            raise
+        kept = set_aside(path)
+        print(f"workstation: kept the unusable journal as {kept}; starting a new one at {path}", file=sys.stderr)
+        return
+    raise JournalError(f"--new-journal: the journal {path} is readable, so it is kept; --new-journal only sets "
+                       f"aside an empty or damaged one")
+
+
+def startup_problem(exc: BaseException) -> str | None:
+    """One line for an error that stops the start (bad config, venue, keyring, journal, file system), else None.
+
+    The error classes are looked up only in modules already imported: whatever raised one has loaded it."""
+    for module, name in (("workstation.config", "ConfigError"), ("workstation.desk.errors", "DeskError"),
+                         ("workstation.credentials", "CredentialsError"),
+                         ("workstation.venues.connect", "VenueSetupError")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(exc, cls):
+            prefix = "config error: " if name == "ConfigError" else ""
+            return prefix + " ".join(str(exc).split())
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return None
 
 
 def tune_gc() -> None:
@@ -54,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", type=Path, help="write a debug log here (secrets are redacted)")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="start the workstation TUI (the default)")
+    run.add_argument("--new-journal", action="store_true",
+                     help="if the journal is empty or damaged, keep it aside (*.bad-<time>) and start a new one")
     run.set_defaults(func=_run)
     for register in _registrars():
         register(sub)
@@ -71,16 +115,30 @@ def _registrars():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.log:
-        logging.basicConfig(filename=args.log, level=logging.DEBUG,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.log:
+            open_log(args.log)
         return int(args.func(args) or 0)
-    except ConfigError as exc:
-        print(f"workstation: config error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a start-up problem is one line, anything else a real traceback
+        line = startup_problem(exc)
+        if line is None:
+            raise
+        print(f"workstation: {line}", file=sys.stderr)
+        return 2
+
+
+def open_log(path: Path) -> None:
+    """--log: every record, from every logger, passes the redacting filter before it reaches the file."""
+    from .venues.errors import RedactingFilter
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
 
 
 if __name__ == "__main__":

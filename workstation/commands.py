@@ -17,9 +17,12 @@ Registrar = Callable[[argparse._SubParsersAction], None]
 COMMAND_MODULES: tuple[str, ...] = (
     "workstation.export",
     "workstation.keys_cmd",
+    "workstation.paper_cmd",
     "workstation.soak",
     "workstation.ui.screenshots",
     "workstation.bench",
+    "workstation.evaluation.command",
+    "workstation.venues_cmd",
 )
 
 

@@ -33,14 +33,22 @@ def risk_gate(config: Config) -> RiskGate:
 
 
 def paper_venue(config: Config, *, realtime: bool = True) -> ExchangeVenue:
+    """The paper venue, resumed from its own state file in the data dir (``paper-state.json``) when there
+    is one; a realtime venue's clock catches up with the wall clock (venues/paper/clock.py)."""
+    from .config import ConfigError
     from .venues.paper.exchange import LatencyModel, PaperExchange
+    from .venues.paper.state import FILE_NAME, PaperStateError
 
     paper = config.paper
     latency = LatencyModel(median_ms=paper.latency_ms, sigma=paper.latency_sigma, seed=paper.seed) if paper.latency_ms > 0 else None
-    exchange = PaperExchange(
-        seed=paper.seed, latency=latency, faults=dict(paper.faults),
-        balances={k: str(v) for k, v in paper.balances.items()} or None,
-        start_ms=int(time.time() * 1000) if realtime else None, speed=paper.speed)
+    try:
+        exchange = PaperExchange(
+            seed=paper.seed, latency=latency, faults=dict(paper.faults),
+            balances={k: str(v) for k, v in paper.balances.items()} or None,
+            start_ms=int(time.time() * 1000) if realtime else None, speed=paper.speed, modify=paper.modify,
+            state_path=config.data_dir / FILE_NAME)
+    except PaperStateError as exc:
+        raise ConfigError(str(exc)) from None
     return ExchangeVenue(PAPER, exchange, environment="paper", rate_capacity=1200)
 
 

@@ -148,7 +148,8 @@ def test_the_copilot_holds_no_desk_and_no_venue(desk):
     assert not view_public & {"approve", "cancel", "modify", "send", "kill", "desk", "venues", "journal"}
     assert set(copilot.view._ops) == {"markets", "market", "watched", "book", "book_seen_ms", "mark", "candles",
                                       "trades", "positions", "position", "orders", "order", "balances", "executions",
-                                      "limits", "venue_status", "check", "stage", "record", "now_ms"}
+                                      "limits", "venue_status", "venue_profiles", "check", "stage", "propose_schedule",
+                                      "record", "now_ms"}
 
 
 async def test_the_view_cannot_journal_desk_events(view):

@@ -77,7 +77,7 @@ async def test_smaller_risk_limits_make_smaller_orders(desk, rules_copilot):
 async def test_scale_into_request(desk, rules_copilot):
     events = []
     rules_copilot.subscribe(events.append)
-    reply = await rules_copilot.ask("scale into 0.5 ETH below 3,150 over the next hour")
+    reply = await rules_copilot.ask("scale into 0.5 ETH below 3,150")
     (p,) = rules_copilot.proposals()
     orders = _orders(desk, p)
     assert len(orders) == 5 and sum(o.amount for o in orders) == Decimal("0.5")
@@ -86,9 +86,8 @@ async def test_scale_into_request(desk, rules_copilot):
     for o in orders:
         _on_grid(desk, o)
         assert o.status is OrderStatus.PENDING_APPROVAL
-    assert "scale into 0.5 ETH below 3,150.00 over the next hour" in p.rationale
-    assert "by the end of the hour" in p.rationale
-    assert p.prompt == "scale into 0.5 ETH below 3,150 over the next hour"
+    assert "scale into 0.5 ETH below 3,150.00" in p.rationale
+    assert p.prompt == "scale into 0.5 ETH below 3,150"
     assert any(isinstance(e, ProposalMade) for e in events)
     assert any(isinstance(e, CopilotReply) and "Proposed for your approval" in e.text for e in events)
     assert reply.proposals == (p.id,)

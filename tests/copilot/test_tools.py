@@ -208,7 +208,8 @@ def test_the_catalogue_cannot_approve_send_or_execute():
     assert names == set(SCHEMAS) == set(READ_TOOLS) | set(ACT_TOOLS)
     for name in names:
         assert not name.startswith(("approve", "send", "create", "execute", "submit", "cancel", "modify", "edit"))
-    assert set(ACT_TOOLS) == {"stage_order", "stage_bracket", "stage_scaled", "propose_cancel", "propose_modify"}
+    assert set(ACT_TOOLS) == {"stage_order", "stage_bracket", "stage_scaled", "stage_schedule", "propose_cancel",
+                              "propose_modify"}
     for tool in openai_tools():
         params = tool["function"]["parameters"]
         assert params["type"] == "object" and params["additionalProperties"] is False

@@ -196,18 +196,23 @@ async def test_an_order_that_lands_while_halted_is_canceled_by_the_next_refresh(
 
 # -- finding 6: a fill that arrives during a send timeout -----------------------------------------------
 async def test_a_fill_seen_before_the_send_times_out_stands(tmp_path):
+    import asyncio
     from ccxt.base.errors import RequestTimeout
 
     exchange = PaperExchange(seed=5, latency=None)
     exchange.freeze()
     desk = build(tmp_path / "j.sqlite3", exchange)
     await desk.connect()
+    desk.spawn(desk.feeds.fill_stream("paper"))  # the stream's trades carry our client id, as Binance's do
+    desk.spawn(desk.feeds.order_stream("paper"))
+    await asyncio.sleep(0.01)
     order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.MARKET, D("0.01")))
     real_create = exchange.create_order
 
     async def filled_then_time_out(*args, **kwargs):
         await real_create(*args, **kwargs)
-        await desk.router.fetch_fills("paper", "BTC/USDT")  # the fill reaches us before the lost answer
+        for _ in range(5):
+            await asyncio.sleep(0.01)  # the fill reaches us by the stream before the lost answer
         raise RequestTimeout("paper request timed out")
 
     exchange.create_order = filled_then_time_out
@@ -215,6 +220,7 @@ async def test_a_fill_seen_before_the_send_times_out_stands(tmp_path):
     assert done.status is S.FILLED and done.filled == D("0.01")
     assert desk.ledger.illegal_transitions == 0
     assert desk.journal.count("illegal_transition") == 0
+    await desk.stop()
 
 
 # -- finding 7: a restart within moments of an ack --------------------------------------------------

@@ -378,6 +378,7 @@ async def test_scaled_exit_too_small_slices_are_refused_with_a_count_that_works(
 # -- modify ------------------------------------------------------------------------------------------
 async def test_modify_in_place_where_the_venue_can(frozen):
     desk = frozen
+    desk.venues["paper"].exchange.set_modify("amend")  # the paper venue amends in place where configured
     bid = desk.book("paper", "ETH/USDT").best_bid
     price = desk.market("paper", "ETH/USDT").round_price(bid * D("0.99"), Side.BUY)
     o = await desk.approve(desk.stage(spec(price=price)).client_order_id)

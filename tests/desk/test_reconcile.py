@@ -232,6 +232,7 @@ async def test_an_order_that_never_reached_the_venue_is_lost_only_after_a_proven
 
 async def test_modify_timeout_takes_the_venues_terms_and_keeps_every_fill(world):
     desk, exchange, clock = world
+    exchange.set_modify("amend")  # an amend in place (a lost cancel-replace: tests/desk/test_in_sync_venue.py)
     bid = desk.book("paper", "ETH/USDT").best_bid
     order = await send(desk, OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"), price=bid))
     exchange.set_fault("timeout_after_accept", 1.0)

@@ -92,6 +92,6 @@ def test_impossible_specs_are_refused_with_a_reason(kwargs, message):
 
 
 def test_floats_never_become_money():
-    with pytest.raises(TypeError, match="float"):
+    with pytest.raises(InvalidSpec, match="float"):
         spec(amount=0.1)
     assert spec(amount="0.1").amount == D("0.1")

@@ -13,7 +13,7 @@ Test controls address markets by ccxt's unified symbol: 'BTC/USDT' is spot,
 'BTC/USDT:USDT' the USD-M perpetual. Orders are addressed by order id or
 client order id (ids of the two venues never collide).
 
-Controls: set_book, await push_depth_diff(gap=...), await fill, await expire,
+Controls: set_book, await push_depth_diff(gap=...) (sends only on change), await fill, await expire,
 set_balance / balance, set_wallet, set_mark_price, position, order(s).
 Faults: fail_next('POST /api/v3/order' | '/api/v3/order', kind) with a kind
 from FAULT_KINDS; clock_skew_ms; await drop_connections(). A wrong secret in
@@ -132,15 +132,25 @@ class FakeBinance(Transport):
 
     async def push_depth_diff(self, symbol: str, bids=(), asks=(), *, gap: bool = False,
                               first_update_id: int | None = None, final_update_id: int | None = None,
-                              prev_final_update_id: int | None = None) -> dict:
+                              prev_final_update_id: int | None = None) -> dict | None:
         """Apply a diff to the book and stream it as a `depthUpdate`.
 
+        As on Binance the stream sends only on change: levels whose quantity is
+        already what the diff says are left out, and a diff that changes nothing
+        sends nothing (returns None) and uses no update id.
         Ids continue from the book's lastUpdateId unless overridden; `gap=True`
         skips one update id (and, on USD-M, points `pu` at the skipped event),
         which ccxt must treat as a broken sequence.
         """
         venue, market = self._market(symbol)
         book = venue.books[market.id]
+
+        def changes(levels, side: dict) -> list:
+            return [(p, q) for p, q in levels if side.get(Decimal(str(p)), Decimal(0)) != Decimal(str(q))]
+
+        bids, asks = changes(bids, book.bids), changes(asks, book.asks)
+        if not bids and not asks and not gap and first_update_id is None:
+            return None
         previous = book.last_update_id
         first = first_update_id if first_update_id is not None else previous + (2 if gap else 1)
         final = final_update_id if final_update_id is not None else first + max(len(bids) + len(asks) - 1, 0)

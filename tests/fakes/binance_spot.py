@@ -210,6 +210,7 @@ class SpotVenue(Venue):
             ('POST', '/api/v3/order'): ('signed', self.post_order),
             ('GET', '/api/v3/order'): ('signed', lambda p: self.render_order(self.query(p))),
             ('DELETE', '/api/v3/order'): ('signed', self.delete_order),
+            ('POST', '/api/v3/order/cancelReplace'): ('signed', self.cancel_replace),
             ('GET', '/api/v3/openOrders'): ('signed', lambda p: [self.render_order(o) for o in self.open_orders(p.get('symbol'))]),
             ('DELETE', '/api/v3/openOrders'): ('signed', self.delete_open_orders),
             ('GET', '/api/v3/allOrders'): ('signed', self.get_all_orders),
@@ -266,6 +267,46 @@ class SpotVenue(Venue):
         # the cancel request gets its own client id, which Binance echoes as clientOrderId
         order = self.cancel(params, params.get('newClientOrderId') or random_client_id())
         return self._render_cancel(order)
+
+    def cancel_replace(self, params):
+        """POST /api/v3/order/cancelReplace: filters are checked first (a failure there changes nothing);
+        then the original is canceled (its CANCELED executionReport carries the cancel's own id as `c` and
+        the original's as `C`) and a new order, with a new orderId and its own client id, is placed for the
+        quantity sent. STOP_ON_FAILURE: a failed cancel places nothing (-2022); a refused new order leaves
+        the original canceled (-2021, HTTP 409)."""
+        mode = mandatory(params, 'cancelReplaceMode')
+        if mode not in ('STOP_ON_FAILURE', 'ALLOW_FAILURE'):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'cancelReplaceMode'.")
+        if not (params.get('cancelOrderId') or params.get('cancelOrigClientOrderId')):
+            raise BinanceError(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, "
+                                      "but both were empty/null!")
+        resp_type = params.get('newOrderRespType') or 'ACK'
+        new = self.prepare(params)
+        target = {'symbol': new.market.id, 'orderId': params.get('cancelOrderId'),
+                  'origClientOrderId': params.get('cancelOrigClientOrderId')}
+        try:
+            canceled = self._render_cancel(self.cancel(target, params.get('cancelNewClientOrderId')
+                                                       or random_client_id()))
+        except BinanceError as exc:
+            if mode == 'STOP_ON_FAILURE':
+                raise BinanceError(-2022, 'Order cancel-replace failed.', 400, data={
+                    'cancelResult': 'FAILURE', 'newOrderResult': 'NOT_ATTEMPTED',
+                    'cancelResponse': exc.body(), 'newOrderResponse': None}) from None
+            canceled = exc.body()
+        try:
+            placed = self.render_new_order(self.submit(new), resp_type)
+        except BinanceError as exc:
+            cancel_ok = 'orderId' in canceled
+            raise BinanceError(-2021 if cancel_ok else -2022, 'Order cancel-replace partially failed.'
+                               if cancel_ok else 'Order cancel-replace failed.', 409 if cancel_ok else 400, data={
+                                   'cancelResult': 'SUCCESS' if cancel_ok else 'FAILURE', 'newOrderResult': 'FAILURE',
+                                   'cancelResponse': canceled, 'newOrderResponse': exc.body()}) from None
+        if 'orderId' not in canceled:  # ALLOW_FAILURE: the cancel failed, the new order went in anyway
+            raise BinanceError(-2021, 'Order cancel-replace partially failed.', 409, data={
+                'cancelResult': 'FAILURE', 'newOrderResult': 'SUCCESS',
+                'cancelResponse': canceled, 'newOrderResponse': placed})
+        return {'cancelResult': 'SUCCESS', 'newOrderResult': 'SUCCESS',
+                'cancelResponse': canceled, 'newOrderResponse': placed}
 
     def _render_cancel(self, order: Order) -> dict:
         data = self.render_order(order)

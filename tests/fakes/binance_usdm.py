@@ -236,6 +236,7 @@ class UsdmVenue(Venue):
             ('POST', '/fapi/v1/order'): ('signed', lambda p: self.render_order(self.place(p), with_time=False)),
             ('GET', '/fapi/v1/order'): ('signed', lambda p: self.render_order(self.query(p))),
             ('DELETE', '/fapi/v1/order'): ('signed', lambda p: self.render_order(self.cancel(p), with_time=False)),
+            ('PUT', '/fapi/v1/order'): ('signed', lambda p: self.render_order(self.modify(p), with_time=False)),
             ('GET', '/fapi/v1/openOrders'): ('signed', lambda p: [self.render_order(o) for o in self.open_orders(p.get('symbol'))]),
             ('DELETE', '/fapi/v1/allOpenOrders'): ('signed', self.delete_all_open_orders),
             ('GET', '/fapi/v1/allOrders'): ('signed', self.get_all_orders),
@@ -301,6 +302,33 @@ class UsdmVenue(Venue):
                  'availableBalance': asset['availableBalance'],
                  'maxWithdrawAmount': asset['maxWithdrawAmount'], 'marginAvailable': True,
                  'updateTime': asset['updateTime']}]
+
+    def modify(self, params) -> Order:
+        """PUT /fapi/v1/order: amend a LIMIT order in place. Same orderId and clientOrderId; `quantity` is
+        the order's new total; an ORDER_TRADE_UPDATE with execution type AMENDMENT goes out. A quantity
+        not above what already filled cancels the order, as Binance does."""
+        order = self.query(params)
+        if not order.is_open:
+            raise BinanceError(-2013, 'Order does not exist.')
+        if mandatory(params, 'side') != order.side:
+            raise BinanceError(-1117, 'Invalid side.')
+        if order.type != 'LIMIT':
+            raise BinanceError(-4153, 'Only limit order is supported for this endpoint.')
+        market = order.market
+        qty = to_dec(mandatory(params, 'quantity'), 'quantity')
+        price = to_dec(mandatory(params, 'price'), 'price')
+        if not self.is_multiple(qty, market.step_size) or qty < market.min_qty or qty > market.max_qty:
+            raise BinanceError(-1111, 'Precision is over the maximum defined for this asset.')
+        if not self.is_multiple(price, market.tick_size):
+            raise BinanceError(-4014, 'Price not increased by tick size.')
+        if qty == order.qty and price == order.price:
+            raise BinanceError(-5027, 'No need to modify the order.')
+        if qty <= order.executed:
+            self.finish(order, 'CANCELED')
+            return order
+        order.qty, order.price, order.update_time = qty, price, now_ms()
+        self.emit_order(order, 'AMENDMENT')
+        return order
 
     def delete_all_open_orders(self, params):
         market = self.market(params.get('symbol'))

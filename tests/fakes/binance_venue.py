@@ -28,14 +28,18 @@ ZERO = Decimal('0')
 class BinanceError(Exception):
     """A rejection rendered as Binance's `{"code": ..., "msg": ...}` body."""
 
-    def __init__(self, code: int, msg: str, http_status: int = 400):
+    def __init__(self, code: int, msg: str, http_status: int = 400, data: dict | None = None):
         super().__init__(f'{code} {msg}')
         self.code = code
         self.msg = msg
         self.http_status = http_status
+        self.data = data  # cancelReplace's report of which half failed
 
     def body(self) -> dict:
-        return {'code': self.code, 'msg': self.msg}
+        body = {'code': self.code, 'msg': self.msg}
+        if self.data is not None:
+            body['data'] = self.data
+        return body
 
 
 def now_ms() -> int:
@@ -252,17 +256,25 @@ class Venue:
     # -- placement -------------------------------------------------------
 
     def place(self, params: dict) -> Order:
+        return self.submit(self.prepare(params))
+
+    def prepare(self, params: dict) -> Order:
+        """The new order as the request describes it, filters checked; nothing placed yet."""
         market = self.market(params.get('symbol'))
         side = mandatory(params, 'side')
         if side not in ('BUY', 'SELL'):
             raise BinanceError(-1117, 'Invalid side.')
         order_type = mandatory(params, 'type')
         cid = params.get('newClientOrderId') or random_client_id()
+        return self.build_order(market, side, order_type, cid, params)
+
+    def submit(self, order: Order) -> Order:
+        """The matching engine takes a prepared order: duplicate id and funds checks, then it trades or rests."""
+        market, side, cid = order.market, order.side, order.client_order_id
         if any(o.client_order_id == cid and o.is_open and o.market.id == market.id
                for o in self.orders.values()):
             # Binance only refuses a client id while an order carrying it is still open.
             raise BinanceError(*self.duplicate_error)
-        order = self.build_order(market, side, order_type, cid, params)
         levels = []
         if order.type == 'MARKET' or order.type in self.limit_types:
             limit = None if order.type == 'MARKET' else order.price

@@ -56,7 +56,8 @@ def _mid(desk: Desk, symbol: str) -> D:
 
 
 async def session(path: Path) -> Desk:
-    venue = paper_venue(Config(paper=PaperConfig(latency_ms=0)), realtime=False)
+    # the paper venue keeps its state beside the journal: this session's own directory, never the user's
+    venue = paper_venue(Config(data_dir=path.parent, paper=PaperConfig(latency_ms=0)), realtime=False)
     ex = venue.exchange
     desk = Desk({"paper": venue}, Journal(path), clock=TickingClock(),
                 settings=DeskSettings(in_doubt_poll_s=0.01, send_retries=2),

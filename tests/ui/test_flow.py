@@ -136,6 +136,7 @@ async def test_cancel_resting_order(paper):
 
 
 async def test_modify_resting_order(paper):
+    paper.exchange.set_modify("amend")  # in place: the same order carries the new amount (cancel-replace: a new one)
     app = make_app(paper)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)

@@ -350,3 +350,104 @@ async def test_usdm_watch_orders_uses_listen_key_stream(fake_binance, client):
     assert (trades[-1]['amount'], trades[-1]['side']) == (0.004, 'sell')
     [position] = await asyncio.wait_for(positions_watch, 3)
     assert (position['side'], position['contracts'], position['entryPrice']) == ('short', 0.004, 26000.0)
+
+
+# -- as unfriendly as Binance: what a real answer omits, the fake omits (issue 12) --------------------------
+
+def _mentions(value, needle: str) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions(k, needle) or _mentions(v, needle) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_mentions(v, needle) for v in value)
+    return value == needle
+
+
+async def test_rest_trades_carry_no_client_id_on_spot_or_usdm(fake_binance, client):
+    fake_binance.set_book(PERP, [[25000, 5]], [[25000.1, 5]])
+    spot, perp = client('binance'), client('binanceusdm')
+    await spot.create_order('BTC/USDT', 'limit', 'buy', 0.002, 25000, {'clientOrderId': 'cid-spot'})
+    await fake_binance.fill('cid-spot', '0.001')
+    await perp.create_order(PERP, 'market', 'buy', 0.01, None, {'clientOrderId': 'cid-perp'})
+    spot_trades, perp_trades = await spot.fetch_my_trades('BTC/USDT'), await perp.fetch_my_trades(PERP)
+    assert spot_trades and perp_trades
+    assert not _mentions(spot_trades, 'cid-spot') and not _mentions(perp_trades, 'cid-perp')
+    assert all(t['order'] for t in spot_trades + perp_trades)  # only the venue's order id ties them
+
+
+async def test_spot_cancel_replace_reports_the_original_canceled_and_a_new_order(fake_binance, client):
+    ex = client('binance')
+    await ex.load_markets()
+    original = await ex.create_order('BTC/USDT', 'limit', 'buy', 0.002, 24000, {'clientOrderId': 'orig-1'})
+    await fake_binance.fill('orig-1', '0.0005')
+    watch = asyncio.ensure_future(ex.watch_orders('BTC/USDT'))
+    await fake_binance.wait_user_stream(SPOT)
+    new = await ex.edit_order(original['id'], 'BTC/USDT', 'limit', 'buy', 0.002, 23900, {'clientOrderId': 'repl-1'})
+    assert new['id'] != original['id'] and new['clientOrderId'] == 'repl-1'
+    assert (new['amount'], new['status']) == (0.002, 'open')  # the new order's own quantity: 0.0025 in all
+    sent = fake_binance.request_log[-1]
+    assert (sent.path, sent.params['cancelOrderId'], sent.params['newClientOrderId']) == (
+        '/api/v3/order/cancelReplace', original['id'], 'repl-1')
+
+    [first] = await asyncio.wait_for(watch, 3)  # ccxt reads the CANCELED report under the original's id
+    assert (first['id'], first['status'], first['clientOrderId'], first['filled']) == (
+        original['id'], 'canceled', 'orig-1', 0.0005)
+    assert [(o['id'], o['clientOrderId']) for o in await ex.fetch_open_orders('BTC/USDT')] == [(new['id'], 'repl-1')]
+    reports = [e for _, e in fake_binance.user_events if e['e'] == 'executionReport']
+    assert [(e['x'], e['i'], e['C'] or e['c']) for e in reports[-2:]] == [
+        ('CANCELED', int(original['id']), 'orig-1'), ('NEW', int(new['id']), 'repl-1')]
+    assert fake_binance.balance('USDT')[1] == Decimal('47.8')  # only the new order's funds are locked
+
+
+async def test_spot_cancel_replace_without_client_id_gets_ccxts_and_failures_are_binances(fake_binance, client):
+    ex = client('binance')
+    original = await ex.create_order('BTC/USDT', 'limit', 'buy', 0.001, 24000, {'clientOrderId': 'orig-2'})
+    new = await ex.edit_order(original['id'], 'BTC/USDT', 'limit', 'buy', 0.001, 23900)
+    assert new['clientOrderId'].startswith('x-') and new['clientOrderId'] != 'orig-2'
+
+    with pytest.raises(ccxt.BadResponse):  # -2022: the cancel failed, nothing new was placed
+        await ex.edit_order(original['id'], 'BTC/USDT', 'limit', 'buy', 0.001, 23800, {'clientOrderId': 'never'})
+    assert fake_binance.request_log[-1].status == 400
+    with pytest.raises(KeyError):
+        fake_binance.order('never')
+
+    with pytest.raises(ccxt.BadResponse):  # -2021: canceled, then the new order was refused for funds
+        await ex.edit_order(new['id'], 'BTC/USDT', 'limit', 'buy', 5, 23800, {'clientOrderId': 'too-big'})
+    assert fake_binance.request_log[-1].status == 409
+    assert fake_binance.order(new['id']).status == 'CANCELED' and await ex.fetch_open_orders('BTC/USDT') == []
+
+    kept = await ex.create_order('BTC/USDT', 'limit', 'buy', 0.001, 24000, {'clientOrderId': 'orig-3'})
+    with pytest.raises(ccxt.BadRequest, match='NOTIONAL'):  # filters are checked first: nothing is canceled
+        await ex.edit_order(kept['id'], 'BTC/USDT', 'limit', 'buy', 0.0001, 24000, {'clientOrderId': 'tiny'})
+    assert fake_binance.order('orig-3').status == 'NEW'
+
+
+async def test_usdm_modify_amends_in_place(fake_binance, client):
+    ex = client('binanceusdm')
+    await ex.load_markets()
+    order = await ex.create_order(PERP, 'limit', 'buy', 0.01, 24000, {'clientOrderId': 'perp-am'})
+    await fake_binance.fill('perp-am', '0.004')
+    watch = asyncio.ensure_future(ex.watch_orders(PERP))
+    await fake_binance.wait_user_stream(USDM)
+    amended = await ex.edit_order(order['id'], PERP, 'limit', 'buy', 0.02, 23900)
+    assert fake_binance.request_log[-1].method == 'PUT'
+    assert (amended['id'], amended['clientOrderId'], amended['amount'], amended['price'], amended['filled']) == (
+        order['id'], 'perp-am', 0.02, 23900.0, 0.004)  # the new total, filled kept
+    pushed = await asyncio.wait_for(watch, 3)
+    assert (pushed[-1]['id'], pushed[-1]['amount'], pushed[-1]['info']['x']) == (order['id'], 0.02, 'AMENDMENT')
+    assert [o['id'] for o in await ex.fetch_open_orders(PERP)] == [order['id']]
+    gone = await ex.edit_order(order['id'], PERP, 'limit', 'buy', 0.004, 23900)  # not above what filled
+    assert gone['status'] == 'canceled' and gone['id'] == order['id']
+
+
+async def test_depth_stream_sends_only_on_change(fake_binance, client):
+    fake_binance.set_book('BTC/USDT', [[25000, 1]], [[25001, 1]], last_update_id=7)
+    ex = client('binance')
+    await asyncio.wait_for(ex.watch_order_book('BTC/USDT'), 3)
+    waiting = asyncio.ensure_future(ex.watch_order_book('BTC/USDT'))
+    assert await fake_binance.push_depth_diff('BTC/USDT', bids=[[25000, 1]], asks=[[25002, 0]]) is None
+    await asyncio.sleep(0.3)
+    assert not waiting.done() and fake_binance.book('BTC/USDT').last_update_id == 7
+    event = await fake_binance.push_depth_diff('BTC/USDT', bids=[[25000, 1], [24999, 2]])
+    assert event['b'] == [['24999.00000000', '2.00000000']] and (event['U'], event['u']) == (8, 8)
+    book = await asyncio.wait_for(waiting, 3)
+    assert book['nonce'] == 8 and book['bids'] == [[25000.0, 1.0], [24999.0, 2.0]]

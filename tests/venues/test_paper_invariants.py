@@ -24,8 +24,9 @@ action = st.tuples(
 )
 
 
-async def play(seed: int, actions: list[tuple[str, str, str, int, int]]) -> PaperExchange:
-    ex = PaperExchange(seed=seed)
+async def play(seed: int, actions: list[tuple[str, str, str, int, int]], modify: str = "cancel_replace",
+               ) -> PaperExchange:
+    ex = PaperExchange(seed=seed, modify=modify)
     ids: list[str] = []
     for kind, symbol, side, mult, level in actions:
         market = ex.markets[symbol]
@@ -42,8 +43,10 @@ async def play(seed: int, actions: list[tuple[str, str, str, int, int]]) -> Pape
                 await ex.cancel_order(ids.pop(level % len(ids)))
             elif kind == "edit" and ids:
                 o = await ex.fetch_order(ids[level % len(ids)])
-                await ex.edit_order(o["id"], o["symbol"], o["type"], o["side"], o["amount"] / 2
-                                    - (o["amount"] / 2) % ex.markets[o["symbol"]]["precision"]["amount"])
+                half = o["amount"] / 2 - (o["amount"] / 2) % ex.markets[o["symbol"]]["precision"]["amount"]
+                params = {"triggerPrice": o["triggerPrice"]} if o["triggerPrice"] is not None else {}
+                new = await ex.edit_order(o["id"], o["symbol"], o["type"], o["side"], half, o["price"], params)
+                ids.append(new["id"])
             elif kind == "market":
                 await ex.create_order(symbol, "market", side, amount)
             elif kind == "stop":
@@ -61,9 +64,10 @@ async def play(seed: int, actions: list[tuple[str, str, str, int, int]]) -> Pape
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(min_value=1, max_value=10_000), actions=st.lists(action, max_size=40))
-def test_balances_orders_and_trades_stay_consistent(seed: int, actions: list) -> None:
-    ex = asyncio.run(play(seed, actions))
+@given(seed=st.integers(min_value=1, max_value=10_000), actions=st.lists(action, max_size=40),
+       modify=st.sampled_from(["cancel_replace", "amend"]))
+def test_balances_orders_and_trades_stay_consistent(seed: int, actions: list, modify: str) -> None:
+    ex = asyncio.run(play(seed, actions, modify))
     acc = ex.sim.accounts
 
     async def check() -> None:

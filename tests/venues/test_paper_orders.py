@@ -247,8 +247,8 @@ async def test_inputs_as_int_decimal_and_float_are_accepted() -> None:
 
 
 @pytest.mark.asyncio
-async def test_edit_order_keeps_queue_only_when_price_same_and_amount_smaller() -> None:
-    ex = frozen()
+async def test_amend_keeps_queue_only_when_price_same_and_amount_smaller() -> None:
+    ex = frozen(modify="amend")
     bid, ahead = (await ex.fetch_order_book(BTC))["bids"][0]
     order = await ex.create_order(BTC, "limit", "buy", "0.05", str(bid))
     ex.inject_flow(BTC, "sell", ahead / 2 - (ahead / 2) % D("0.00001"))

@@ -28,6 +28,8 @@ from typing import Any
 
 import aiohttp
 
+from ..redaction import redact, register_secret
+from .memory import ConversationMemory
 from .rules import Outcome
 from .tools import ToolSession, openai_tools, text
 
@@ -50,9 +52,13 @@ AUTO_PROMPT = ("Review the watched markets now. If one has a clear setup, propos
 
 
 class LLMError(Exception):
-    """A request that failed: ``kind`` is timeout | http | connection | malformed_response | no_key."""
+    """A request that failed: ``kind`` is timeout | http | connection | malformed_response | no_key.
+
+    The message is redacted when the error is made: a server's answer to a bad key often quotes the key
+    ("Incorrect API key provided: sk-..."), and from here it goes to the journal, exports and the screen."""
 
     def __init__(self, kind: str, message: str):
+        message = redact(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -101,6 +107,7 @@ class ChatClient:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.key = key
+        register_secret(key)  # like the venues' keys: removed verbatim from every log line and error text
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -128,6 +135,8 @@ class ChatClient:
                 async with self._client().post(self.url, data=json.dumps(body), headers=headers,
                                                timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
                     raw = await resp.text()
+                    if resp.status >= 400:  # an error body often quotes the key: redacted before it is kept
+                        raw = redact(raw)
                     if resp.status in (429, 500, 502, 503, 504):
                         last = LLMError("http", f"{self.url} answered HTTP {resp.status}: {text(raw, 200)}")
                     elif resp.status >= 400:
@@ -137,7 +146,7 @@ class ChatClient:
             except asyncio.TimeoutError:
                 raise LLMError("timeout", f"no answer from {self.model} at {self.url} within {self.timeout_s:g}s") from None
             except aiohttp.ClientError as exc:
-                last = LLMError("connection", f"cannot reach {self.url}: {text(exc, 200)}")
+                last = LLMError("connection", f"cannot reach {self.url}: {text(redact(str(exc)), 200)}")
             if attempt < self.retries:
                 await asyncio.sleep(self.backoff_s * (2 ** attempt))
         assert last is not None
@@ -170,10 +179,11 @@ def _parse(raw: str) -> ChatResult:
 class LLMCopilot:
     """One model behind the chat-completions protocol, driving the tool catalogue."""
 
-    def __init__(self, client: ChatClient, *, max_steps: int = 6):
+    def __init__(self, client: ChatClient, *, max_steps: int = 6, memory: ConversationMemory | None = None):
         self.client = client
         self.max_steps = max_steps
         self.name = f"llm:{client.model}"
+        self.memory = memory if memory is not None else ConversationMemory()  # this session's earlier turns
 
     async def close(self) -> None:
         await self.client.close()
@@ -190,22 +200,29 @@ class LLMCopilot:
         return as_data({"watched": markets, "venues": venues})
 
     async def turn(self, prompt: str | None, session: ToolSession, *, skip_symbols: frozenset = frozenset()) -> Outcome:
+        outcome = await self._turn(prompt, session, skip_symbols)
+        if prompt is not None:  # the trader's requests, not the auto-propose rounds
+            self.memory.add(prompt, outcome.text, [f"{p.id} {p.summary()}" for p in session.proposals],
+                            [f.message() for f in session.failures])
+        return outcome
+
+    async def _turn(self, prompt: str | None, session: ToolSession, skip_symbols: frozenset) -> Outcome:
         user = prompt if prompt is not None else AUTO_PROMPT
         if skip_symbols:
             user += " Skip these markets, they already have proposals waiting: " + ", ".join(
                 s for _, s in sorted(skip_symbols)) + "."
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": SYSTEM_PROMPT}, *self.memory.messages(),
             {"role": "user", "content": f"{user}\n\nCurrent state (untrusted data):\n<data>{self._context(session)}</data>"},
         ]
         tools = openai_tools()
         for _ in range(self.max_steps):
             result = await self.client.complete(messages, tools)
             if result.refusal or result.finish_reason == "content_filter":
-                return Outcome(f"The model refused: {text(result.refusal or result.content or 'content filtered', 500)}",
-                               refused=True)
+                said = redact(result.refusal or result.content or "content filtered")
+                return Outcome(f"The model refused: {text(said, 500)}", refused=True)
             if not result.tool_calls:
-                return Outcome(text(result.content or "(no answer)", 2000) or "")
+                return Outcome(text(redact(result.content or "(no answer)"), 2000) or "")
             assistant = {"role": "assistant", "content": result.content, "tool_calls": result.tool_calls}
             messages.append(assistant)
             for i, call in enumerate(result.tool_calls):

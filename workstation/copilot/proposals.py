@@ -21,7 +21,7 @@ from ..domain.orders import OrderSpec, OrderStatus, OrderType, Side
 from ..domain.positions import Position
 from ..domain.reports import Balance
 
-KINDS = ("stage", "cancel", "modify")
+KINDS = ("stage", "cancel", "modify", "schedule")
 _ids = itertools.count(1)
 _TAG = secrets.token_hex(2)
 
@@ -150,6 +150,7 @@ class Proposal:
     prompt: str | None = None
     decision: str | None = None  # approved | rejected | expired | edited ... (recorded by the UI)
     decision_reason: str = ""
+    schedule_id: str | None = None  # kind schedule: new_amount is its total, new_price its price limit
 
     def as_dict(self) -> dict[str, Any]:
         """The journal payload (Decimals are journaled as strings)."""
@@ -162,12 +163,17 @@ class Proposal:
             "orders": self.client_order_ids, "specs": [spec_to_dict(s) for s in self.specs],
             "expected_cost": self.costs, "impact": self.impact, "target_order_id": self.target_order_id,
             "new_amount": self.new_amount, "new_price": self.new_price, "prompt": self.prompt,
+            "schedule_id": self.schedule_id,
         }
 
     def summary(self) -> str:
         """One line for the approval queue."""
         if self.kind == "cancel":
             return f"cancel {self.target_order_id}"
+        if self.kind == "schedule":
+            end = self.costs.get("schedule", {})
+            return (f"schedule {self.schedule_id}: {self.symbol} total {self.new_amount}, limit {self.new_price}, "
+                    f"{end.get('slices', '?')} slices until {end.get('end_ms', '?')}")
         if self.kind == "modify":
             parts = [f"amount {self.new_amount}" if self.new_amount is not None else "",
                      f"price {self.new_price}" if self.new_price is not None else ""]

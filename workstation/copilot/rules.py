@@ -25,6 +25,7 @@ from ..domain.market import Market
 from ..domain.money import ZERO
 from ..domain.orders import Side
 from ..domain.reports import Balance
+from .intents import handle as read_intent
 from .tools import ToolSession, _floor
 
 HELP = ("I understand: \"scale into 0.5 ETH below 3,000 over the next hour\", \"scale out of 1 ETH above 3,300\", "
@@ -79,6 +80,10 @@ class RuleStrategist:
         if prompt is None or re.fullmatch(r"\s*(scan|ideas?|setups?|what do you see\??)\s*", prompt, re.I):
             return await self.scan(session, skip_symbols)
         match = _ORDER.search(prompt)
+        if match is None or not match["verb"].lower().startswith(("scale", "accumulate", "bracket")):
+            answer = await read_intent(self, prompt, session)  # positions, partial fills, doubt, words
+            if answer is not None:
+                return Outcome(answer)
         if match is None:
             return Outcome(f"I did not understand {prompt!r}. {HELP}")
         return await self._request(match, session)
@@ -110,6 +115,10 @@ class RuleStrategist:
             horizon = f" over the next {unit}" if count == "1" else f" over the next {count} {unit}s"
         if verb in ("scale into", "scale in", "accumulate", "scale out of", "scale out"):
             side = Side.BUY if verb in ("scale into", "scale in", "accumulate") else Side.SELL
+            if horizon:
+                minutes = int(match["n"]) if match["n"] and match["n"].isdigit() else 1
+                minutes *= 60 if match["unit"].lower().startswith("h") else 1
+                return await self._schedule(session, m, side, amount, price, minutes, horizon)
             return await self._ladder(session, m, side, amount, price, horizon)
         if verb.startswith("bracket"):
             side = Side.BUY if verb.endswith("buy") else Side.SELL
@@ -155,6 +164,21 @@ class RuleStrategist:
         args = {"venue": m.venue, "symbol": m.symbol, "side": side.value, "total_amount": str(amount),
                 "from_price": str(first), "to_price": str(last), "orders": count, "rationale": rationale}
         return await self._stage(session, "stage_scaled", args, m)
+
+    async def _schedule(self, session: ToolSession, m: Market, side: Side, amount: Decimal, price: Decimal | None,
+                        minutes: int, horizon: str) -> Outcome:
+        """A time-sliced schedule, approved once: a slice every 5 minutes, never beyond the price limit."""
+        book = session.view.book(m.venue, m.symbol)
+        limit = m.round_price(price, side) if price is not None else (book.best_ask if side is Side.BUY
+                                                                      else book.best_bid)
+        slices = max(1, min(12, minutes // 5))
+        rationale = (f"You asked to scale {'into' if side is Side.BUY else 'out of'} {amount} {m.base} "
+                     f"{'at or below' if side is Side.BUY else 'at or above'} {_fmt(limit)}{horizon}: {slices} slices, "
+                     f"one every {minutes / slices:g} minutes, each at the touch and never beyond {_fmt(limit)}, "
+                     f"each through the risk gate; cancel the schedule at any time (mid now {_fmt(book.mid)}).")
+        args = {"venue": m.venue, "symbol": m.symbol, "side": side.value, "total_amount": str(amount),
+                "price_limit": str(limit), "duration_minutes": minutes, "slices": slices, "rationale": rationale}
+        return await self._stage(session, "stage_schedule", args, m)
 
     async def _stage(self, session: ToolSession, tool: str, args: dict[str, Any], m: Market) -> Outcome:
         result = await session.call(tool, args)

@@ -1,12 +1,13 @@
 """The Copilot service: what the app starts, stops, toggles and asks. It never blocks the UI.
 
     copilot = Copilot.from_desk(desk, config.copilot)
-    unsubscribe = copilot.subscribe(callback)   # ProposalMade | CopilotError | CopilotReply | StatusChanged
+    unsubscribe = copilot.subscribe(callback)   # ProposalMade | CopilotError | CopilotReply | StatusChanged | TurnLogged
     await copilot.start()                       # starts the auto-propose timer if auto_propose_s > 0
     copilot.ask("scale into 0.5 ETH below 3,000 over the next hour")   # returns a Task at once
     copilot.toggle(); copilot.set_auto_propose(30)
     copilot.what_moved(proposal_id)             # for the proposal detail view
     copilot.record_decision(proposal_id, "approved" | "rejected" | "edited", reason, edits)
+    copilot.forget()                            # clear the bounded memory of this session's turns
     await copilot.stop()
 
 The service holds a ``CopilotView``, never the Desk: its only way to act is staging, so the
@@ -26,6 +27,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from ..config import CopilotConfig
 from ..domain.orders import OrderStatus
+from .calllog import LoggedSession
 from .proposals import Proposal, take_snapshot, what_moved
 from .rules import Outcome, RuleStrategist
 from .tools import ToolResult, ToolSession, _currencies
@@ -210,8 +212,8 @@ class Copilot:
 
     async def _turn(self, prompt: str | None, skip: frozenset = frozenset()) -> CopilotReply:
         origin = f"copilot:{self.brain.name}"
-        session = ToolSession(self.view, origin, expiry_s=self.config.proposal_expiry_s, prompt=prompt,
-                              on_proposal=self._on_proposal, on_error=self._on_tool_error)
+        session = LoggedSession(self.view, origin, expiry_s=self.config.proposal_expiry_s, prompt=prompt,
+                                on_proposal=self._on_proposal, on_error=self._on_tool_error)
         self._set_status("thinking", prompt or "auto-propose")
         status, detail = "idle", ""
         try:
@@ -234,6 +236,7 @@ class Copilot:
             self.view.record("copilot_turn", {"prompt": prompt, "reply": outcome.text, "refused": outcome.refused,
                                               "proposals": list(ids), "errors": len(session.failures)}, actor=origin)
         self._emit(reply)
+        self._emit(session.logged(prompt, outcome.text))  # the log panel: every call, result and error
         self._set_status(status if self.enabled else "off", detail)
         return reply
 
@@ -277,6 +280,12 @@ class Copilot:
         self.view.record("copilot_decision", {"proposal_id": p.id, "kind": p.kind, "decision": decision,
                                               "reason": reason, "edits": edits or {}, "orders": p.client_order_ids,
                                               "target_order_id": p.target_order_id}, actor=actor)
+
+    def forget(self) -> None:
+        """Start the conversation afresh: the copilot's memory of this session's earlier turns is cleared."""
+        memory = getattr(self.brain, "memory", None)
+        if memory is not None:
+            memory.clear()
 
     def pending_orders(self) -> list[str]:
         """Client order ids of copilot orders still waiting for approval."""

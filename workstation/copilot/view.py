@@ -33,6 +33,10 @@ class ViewError(Exception):
     """A read the view cannot answer (unknown venue or symbol); the message says what exists."""
 
 
+class ProposalRefused(Exception):
+    """The Desk would not take a proposal (e.g. a schedule whose slices break the venue's rules)."""
+
+
 @dataclass(frozen=True, slots=True)
 class VenueInfo:
     name: str
@@ -81,6 +85,20 @@ class CopilotView:
                 raise ViewError(f"the copilot may not journal {kind!r}")
             return desk.journal.append(kind, actor=actor, payload=payload)
 
+        async def venue_profiles(venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
+            from ..desk.profiles import Profiles  # read-only: fees, depth, rules, status (may ask the venues)
+
+            profiles = await Profiles.of(desk).fresh()
+            return [p.as_dict() for p in profiles.profiles() if venue in (None, p.venue) and symbol in (None, p.symbol)]
+
+        def propose_schedule(*args: Any) -> Any:
+            from ..desk.schedule import ScheduleError
+
+            try:
+                return desk.schedules.propose(*args)  # waits for a human's approval; nothing is sent
+            except ScheduleError as exc:
+                raise ProposalRefused(str(exc)) from None
+
         def venue_status() -> list[VenueInfo]:
             return [VenueInfo(s.name, s.environment, s.connected, s.last_error) for s in desk.venue_states()]
 
@@ -103,8 +121,10 @@ class CopilotView:
             "executions": lambda: copy.deepcopy(list(desk.executions())),
             "limits": lambda venue, symbol: desk.gate.limits_for(venue, symbol),
             "venue_status": venue_status,
+            "venue_profiles": venue_profiles,
             "check": lambda spec: list(desk.check(spec)),
             "stage": stage,
+            "propose_schedule": propose_schedule,
             "record": record,
             "now_ms": lambda: desk.clock.wall_ms(),
         }
@@ -167,6 +187,10 @@ class CopilotView:
     def now_ms(self) -> int:
         return self._ops["now_ms"]()
 
+    async def venue_profiles(self, venue: str | None = None, symbol: str | None = None) -> list[dict[str, Any]]:
+        """Per watched venue and symbol: fees this account pays, depth within 10/50/100 bps, rules, status."""
+        return await self._ops["venue_profiles"](venue, symbol)
+
     def check(self, spec: OrderSpec) -> list[Problem]:
         """The risk gate and market rules as a dry run: nothing is staged."""
         return self._ops["check"](spec)
@@ -175,6 +199,12 @@ class CopilotView:
     def stage(self, spec: OrderSpec, actor: str) -> Order:
         """Put an order in the approval queue (origin copilot). It goes nowhere until a human approves."""
         return self._ops["stage"](spec, actor)
+
+    def propose_schedule(self, venue: str, symbol: str, side: str, total: Decimal, price_limit: Decimal,
+                         duration_s: float, slices: int, actor: str, rationale: str) -> Any:
+        """Propose a time-sliced schedule; it waits for a human's one approval (desk/schedule.py)."""
+        return self._ops["propose_schedule"](venue, symbol, side, total, price_limit, duration_s, slices, actor,
+                                             rationale)
 
     def record(self, kind: str, payload: dict[str, Any], actor: str = "copilot") -> int:
         return self._ops["record"](kind, payload, actor)

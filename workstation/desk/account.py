@@ -123,6 +123,8 @@ class _Holdings:
         return total
 
 
+# One tracker per Desk, kept by its event bus (the UI holds the Desk through a proxy that has no weak
+# reference of its own; the bus is the same object either way).
 _HOLDINGS: "weakref.WeakKeyDictionary[Any, _Holdings]" = weakref.WeakKeyDictionary()
 
 
@@ -134,9 +136,9 @@ def holding(desk: Any, venue: str, symbol: str) -> Decimal:
     if market is not None and not market.is_derivative:
         balance = desk.balances.get(venue, {}).get(market.base)
         if balance is not None:
-            tracker = _HOLDINGS.get(desk)
+            tracker = _HOLDINGS.get(desk.bus)
             if tracker is None:
-                tracker = _HOLDINGS[desk] = _Holdings(desk)
+                tracker = _HOLDINGS[desk.bus] = _Holdings(desk)
             return balance.total + tracker.moved(venue, market.base)
         return desk.position(venue, symbol).size
     info = desk.venue_positions.get(venue, {}).get(symbol)

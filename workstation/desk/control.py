@@ -41,6 +41,14 @@ def require_human(actor: str, what: str) -> None:
         raise ControlError(f"only a human may {what} (asked by {actor!r}); it is refused and journaled")
 
 
+def approver_allowed(actor: str, environment: str) -> bool:
+    """Only a human approves an order. The one exception is the evaluation harness (``eval:<run>``), and only
+    on a paper venue: it plays the human in scenarios that can cost nothing."""
+    if actor == "human" or actor.startswith("human:"):
+        return True
+    return actor.startswith("eval:") and environment == "paper"
+
+
 @dataclass
 class KillReport:
     started_ms: int
@@ -49,6 +57,7 @@ class KillReport:
     declined: int = 0  # proposals waiting for approval, declined
     canceled: int = 0  # orders the venues confirmed canceled (ours, and any other open on the account)
     in_flight_at_kill: int = 0  # sends on their way when the account halted: canceled as they landed
+    schedules_stopped: list[str] = field(default_factory=list)  # time-sliced schedules: no further slice
     filled_meanwhile: int = 0  # raced the cancel and filled
     remaining: list[str] = field(default_factory=list)  # still working (in doubt): the resolver keeps at them
     venue_open_after: dict[str, int] = field(default_factory=dict)  # open orders each venue reports afterwards
@@ -238,6 +247,7 @@ class Controls:
                     desk.ledger.move(order, OrderStatus.DECLINED, "declined", actor, "kill switch",
                                      payload={"reason": "kill switch"})
                     report.declined += 1
+            report.schedules_stopped = desk.schedules.stop_all(actor, "kill switch")
             # 3. Every working order canceled on every venue, venues in parallel.
             results = await asyncio.gather(*(self._cancel_everything(v, report) for v in desk.venues),
                                            return_exceptions=True)

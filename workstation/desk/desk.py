@@ -15,21 +15,23 @@ limits), ``emulator.Emulator`` and ``contingent.Contingent`` (orders held locall
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from ..domain.book import Book
 from ..domain.execution import Execution
 from ..domain.market import Market, Problem
-from ..domain.orders import InvalidSpec, Order, OrderSpec, OrderStatus, Origin
+from ..domain.money import dec
+from ..domain.orders import Order, OrderSpec, OrderStatus, Origin
 from ..domain.positions import Position
 from ..domain.reports import Balance
 from ..venues.ccxt_venue import ExchangeVenue
-from . import handling, startup
+from . import handling, refresh_plan, startup, stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
-from .control import ControlError, Controls
+from .control import ControlError, Controls, approver_allowed
 from .emulator import Emulator
 from .errors import DeskError
 from .events import EventBus, ProposalStaged, RiskAlert
@@ -41,6 +43,7 @@ from .pretrade import PreTrade
 from .reconcile import Reconciler
 from .risk import RiskGate, RiskLimits, TradingState
 from .router import OrderRouter
+from .schedule import Scheduler
 from .settings import DeskSettings, VenueState
 
 __all__ = ["Desk", "DeskError", "DeskSettings", "VenueState"]
@@ -82,6 +85,7 @@ class Desk:
         self.controls = Controls(self)
         self.emulator = Emulator(self)
         self.contingent = Contingent(self)
+        self.schedules = Scheduler(self, self.router)  # time-sliced schedules, approved once (schedule.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -102,6 +106,8 @@ class Desk:
         await self.connect()
         self.feeds.start()
         self.router.spawn(self.emulator.run())  # last and mark prices for locally held orders
+        self.router.spawn(self.schedules.run())
+        self.router.spawn(stream_health.check_at_start(self))  # quiets ccxt's orphans; says which stream is down
 
     async def stop(self) -> None:
         await self.router.stop()
@@ -177,7 +183,8 @@ class Desk:
             rec = self.reconcile_state.get(name, {})
             out.append(VenueState(name, venue.environment, venue.connected, venue.last_error, remaining, capacity,
                                   rec.get("at_ms"), rec.get("ok"), rec.get("differences", 0),
-                                  self.streams_ok.get(name, True)))
+                                  self.streams_ok.get(name, True), refresh_plan.RefreshPlanner.of(self).plan(name).note,
+                                  stream_health.summary(self, name)))
         return out
 
     # -- reconciliation: what the status bar and the reconciliation screen show, and the trader's verbs ------
@@ -227,15 +234,13 @@ class Desk:
     def stale_proposal(self, order: Order) -> tuple[OrderStatus, str] | None:
         return self.pretrade.stale_proposal(order)
 
-    def expire_stale(self, actor: str = "desk") -> list[str]:
-        """Expire what waited too long for approval (copilot and, when set, human orders); see PreTrade."""
-        return self.pretrade.expire_stale(actor)
-
     def stage(self, spec: OrderSpec, actor: str | None = None, *, confirm_duplicate: bool = False) -> Order:
         """Stage an order for a human's decision. A spec that fails the gate is DENIED and journaled.
 
         ``confirm_duplicate`` is the human's second confirmation for an order identical to one staged
         moments ago (the duplicate guard); the copilot's stage never passes it."""
+        if not isinstance(spec, OrderSpec):
+            raise DeskError(f"stage needs an OrderSpec, got {type(spec).__name__}: build the order with OrderSpec(...)")
         actor = actor or spec.origin.value
         now_wall, now_mono = self.clock.wall_ms(), self.clock.mono_ns()
         if spec.decision_mid is None:
@@ -306,7 +311,10 @@ class Desk:
             if unknown:
                 raise DeskError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(sorted(allowed))}")
             before = order.spec
-            order.spec = before.with_changes(**edits)
+            try:
+                order.spec = before.with_changes(**edits)
+            except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else edits hold
+                raise DeskError(f"edit refused: {exc}; the order is unchanged and still waits for approval") from None
             self.ledger.touch(order, "edited", actor, {"before": {k: getattr(before, k) for k in edits},
                                                        "after": dict(edits)})
         stale = self.stale_proposal(order)
@@ -321,9 +329,10 @@ class Desk:
                              payload={"problems": [p.rule for p in problems], "reasons": [p.message for p in problems],
                                       "at": "approval"})
             return copy.copy(order)
-        order.approval_mid = self.mark(order.venue, order.symbol)
-        order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
-        self.journal.append("approved", actor=actor, order=order)
+        with self.ledger.restored_on_failure(order):  # an approval the journal refuses did not happen
+            order.approval_mid = self.mark(order.venue, order.symbol)
+            order.stamp("approved", self.clock.wall_ms(), self.clock.mono_ns())
+            self.journal.append("approved", actor=actor, order=order)
         if emulated:
             # Held here until its trigger, then released through _send with the gate run again.
             self.ledger.move(order, OrderStatus.EMULATED, "armed", actor,
@@ -334,11 +343,7 @@ class Desk:
         return copy.copy(order)
 
     def _check_approver(self, actor: str, order: Order) -> None:
-        """Only a human approves. The one exception is the evaluation harness (``eval:<run>``), and only on a
-        paper venue: it plays the human in scenarios that can cost nothing."""
-        if actor == "human" or actor.startswith("human:"):
-            return
-        if actor.startswith("eval:") and self.venues[order.venue].environment == "paper":
+        if approver_allowed(actor, self.venues[order.venue].environment):
             return
         self.journal.append("approve_refused", actor=actor, order=order,
                             payload={"reason": "only a human may approve"})
@@ -374,8 +379,8 @@ class Desk:
             raise DeskError("nothing to change: give a new amount, price or trigger price")
         try:
             new_spec = order.spec.with_changes(**changes)
-        except InvalidSpec as exc:
-            raise DeskError(f"modify refused: {exc}") from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:  # InvalidSpec, and whatever else was passed
+            raise DeskError(f"modify refused: {exc}; the order is unchanged") from None
         if order.status is OrderStatus.EMULATED:
             return self.emulator.amend(order, new_spec, changes, actor)
         if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
@@ -398,11 +403,12 @@ class Desk:
             return f"a bracket's exit: held here until its entry {spec.parent_id} fills, sized to what filled"
         if not spec.type.has_trigger:
             return None
-        return handling.emulation_reason(spec, self.market(spec.venue, spec.symbol))
+        return self.venues[spec.venue].emulation_reason(spec, self.market(spec.venue, spec.symbol))
 
     def order_types(self, venue: str, symbol: str) -> dict[str, str]:
         """For the ticket: each order type and flag as "native", "emulated" or "unsupported" on this market."""
-        return handling.order_types(self.market(venue, symbol), self.venues[venue].has("editOrder"))
+        return handling.order_types(self.market(venue, symbol), self.venues[venue].has("editOrder"),
+                                    self.venues[venue].trigger_sources(symbol))
 
     def explain(self, spec: OrderSpec) -> str:
         """One line for the ticket: what will happen if this order is approved."""
@@ -423,11 +429,9 @@ class Desk:
         ("leg"), a bracket's ("entry", "stop_loss", "take_profit"), scaled slices ("slice")."""
         if not members:
             raise DeskError("a group needs members")
-        actor = actor or members[0][1].origin.value
-        try:
-            return self.contingent.stage(kind, members, actor, confirm_duplicate=confirm_duplicate)
-        except (GroupError, InvalidSpec) as exc:
-            raise DeskError(str(exc)) from exc
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):  # InvalidSpec is a ValueError
+            return self.contingent.stage(kind, members, actor or members[0][1].origin.value,
+                                         confirm_duplicate=confirm_duplicate)
 
     def stage_oco(self, legs: list[OrderSpec], actor: str | None = None) -> list[Order]:
         return self.stage_group("oco", [("leg", leg) for leg in legs], actor)
@@ -437,28 +441,26 @@ class Desk:
         ``children``: stop_price, stop_limit_price, trailing_amount, trailing_percent, take_profit_price,
         take_profit_trigger (see contingent.bracket_children)."""
         market = self.market(entry.venue, entry.symbol)
-        try:
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
-        except (GroupError, InvalidSpec, TypeError) as exc:
-            raise DeskError(str(exc)) from exc
         return self.stage_group("bracket", [("entry", entry), *kids], actor)
 
     def stage_scaled(self, base: OrderSpec, *, total: Decimal, start: Decimal, end: Decimal, count: int,
                      distribution: str = "equal", actor: str | None = None) -> list[Order]:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
-        try:
-            specs = scaled_specs(self.market(base.venue, base.symbol), base, Decimal(total), Decimal(start),
-                                 Decimal(end), count, distribution)
-        except (GroupError, InvalidSpec) as exc:
-            raise DeskError(str(exc)) from exc
+        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise GroupError(f"count must be a whole number of orders, got {count!r:.40}")
+            specs = scaled_specs(self.market(base.venue, base.symbol), base, dec(total), dec(start), dec(end),
+                                 count, distribution)
         return self.stage_group("scaled", [("slice", s) for s in specs], actor)
 
     def group(self, client_order_id: str) -> Any:
         """The group an order belongs to (kind, members, roles), or None."""
         return self.contingent.group_of(client_order_id)
 
-    # -- the controls only a human holds ---------------------------------------------------------
+    # -- the controls only a human holds (each journaled with who and why) -----------------------
     def trading_state(self, venue: str) -> TradingState:
         return self.controls.state(venue)
 
@@ -466,20 +468,16 @@ class Desk:
         return {name: self.controls.state(name) for name in self.venues}
 
     def set_trading_state(self, venue: str, state: TradingState | str, actor: str = "human", reason: str = "") -> None:
-        """ACTIVE, REDUCING (only risk-reducing orders) or HALTED. Human only; journaled."""
-        try:
+        """ACTIVE, REDUCING (only risk-reducing orders) or HALTED."""
+        with _refused(ControlError, ValueError):
             self.controls.set_state(venue, TradingState(state), actor, reason)
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     async def kill(self, flatten: bool = False, actor: str = "human", reason: str = "kill switch") -> Any:
-        """HALT every account, disarm emulated orders, decline proposals, cancel every working order on
-        every venue; with ``flatten`` (the UI's second confirmation) close derivatives positions with
-        reduce-only market orders. Returns a KillReport (elapsed_ms to zero working orders)."""
-        try:
+        """HALT every account, stop schedules, disarm emulated orders, decline proposals, cancel every working
+        order on every venue (and chase the ones still on their way); with ``flatten`` (the UI's second
+        confirmation) close derivatives positions with reduce-only market orders. Returns a KillReport."""
+        with _refused(ControlError):
             return await self.controls.kill(actor, reason, flatten)
-        except ControlError as exc:
-            raise DeskError(str(exc)) from exc
 
     def kill_preview(self) -> Any:
         """What the kill switch would do now (KillPreview): working, emulated, pending and in-flight counts."""
@@ -487,28 +485,21 @@ class Desk:
 
     def rearm(self, actor: str = "human", venue: str | None = None, reason: str = "",
               to: TradingState | str = TradingState.ACTIVE) -> list[str]:
-        """Leave HALTED (every venue, or one) for ACTIVE or REDUCING. A deliberate human act; journaled."""
-        try:
+        """Leave HALTED (every venue, or one) for ACTIVE or REDUCING."""
+        with _refused(ControlError, ValueError):
             return self.controls.rearm(actor, venue, reason, TradingState(to))
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     def set_risk_limits(self, venue: str | None = None, symbol: str | None = None, *, actor: str = "human",
                         reason: str = "", **changes: Any) -> RiskLimits:
-        """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None).
-        Human only; journaled as ``risk_change`` with before and after."""
-        try:
+        """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None)."""
+        with _refused(ControlError, ValueError):
             return self.controls.set_limits(actor, venue, symbol, changes, reason)
-        except (ControlError, ValueError) as exc:
-            raise DeskError(str(exc)) from exc
 
     async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | int | str, actor: str = "human",
                            reason: str = "") -> Decimal:
-        """Change the account's leverage for a derivatives symbol at the venue. Human only; journaled."""
-        try:
+        """Change the account's leverage for a derivatives symbol at the venue."""
+        with _refused(ControlError):
             return await self.controls.set_leverage(actor, venue, symbol, leverage, reason)
-        except ControlError as exc:
-            raise DeskError(str(exc)) from exc
 
     def limits(self, venue: str, symbol: str) -> RiskLimits:
         return self.gate.limits_for(venue, symbol)
@@ -517,3 +508,12 @@ class Desk:
         """Every decision (stage, deny, approve, reject, send, cancel, modify, kill, re-arm, risk change)
         with who and why, oldest first: the audit screen's rows (AuditEntry)."""
         return self.controls.audit(since_ms, limit)
+
+
+@contextlib.contextmanager
+def _refused(*kinds: type[BaseException]) -> Iterator[None]:
+    """A part's refusal (a control or group error, a bad value) as the Desk's one error type."""
+    try:
+        yield
+    except kinds as exc:
+        raise DeskError(str(exc)) from exc

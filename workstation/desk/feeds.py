@@ -15,8 +15,10 @@ import random
 from ..domain.book import Book
 from ..venues.ccxt_venue import ExchangeVenue
 from ..venues.errors import ErrorKind
+from . import stream_health
 from .events import BookChanged, RiskAlert
 from .ports import DeskPort
+from .refresh_plan import RefreshPlanner
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class Feeds:
                         await asyncio.sleep(self.poll_interval(venue, 1.0))
                         book = await venue.fetch_book(symbol, desk.settings.book_depth)
                     await self.store_book(venue_name, book)
+                    if streaming:
+                        stream_health.ok(desk, venue_name, "book")
                     failures = 0
                 except asyncio.CancelledError:
                     raise
@@ -96,6 +100,8 @@ class Feeds:
                     failures += 1
                     log.info("book %s %s: %s; falling back to a snapshot", venue_name, symbol, exc)
                     kind = getattr(exc, "kind", None)
+                    if streaming:
+                        stream_health.failed(desk, venue_name, "book", exc)
                     if streaming and not watched_once and (failures >= 5 or kind in (ErrorKind.PARAMETER,
                                                                                      ErrorKind.PERMANENT)):
                         log.warning("book %s %s: the stream does not work (%s); polling by REST", venue_name,
@@ -154,11 +160,13 @@ class Feeds:
             try:
                 await step()
                 self.streams_ok[venue_name] = True
+                stream_health.ok(self.desk, venue_name, what)
                 failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - streams drop; refresh() backs them up
                 self.streams_ok[venue_name] = False
+                stream_health.failed(self.desk, venue_name, what, exc)
                 if getattr(exc, "kind", None) is ErrorKind.AUTH or self.check_auth(venue_name):
                     self.check_auth(venue_name)
                     log.info("%s stream %s stopped: keys refused", what, venue_name)
@@ -194,9 +202,8 @@ class Feeds:
     async def refresh_loop(self) -> None:
         desk = self.desk
         while True:
-            # slow down when a rate budget runs low (after a 429 it counts as spent), rather than earn a ban
-            interval = max((self.poll_interval(v, desk.settings.refresh_interval_s) for v in desk.venues.values()),
-                           default=desk.settings.refresh_interval_s)
+            # the rate budget sets the cadence: the weight of a refresh, and slower when the budget runs low
+            interval = RefreshPlanner.of(desk).interval()
             await asyncio.sleep(interval)
             try:
                 await desk.refresh()

@@ -1,7 +1,7 @@
 """How an order will be handled on its market: sent natively, held locally (emulated), or not offered.
 
-Pure functions of the market's capabilities and the venue's features: the ticket shows them live,
-``Desk.approve`` uses ``emulation_reason`` to decide between sending and arming.
+Pure functions of the market's capabilities and the venue's features: the ticket shows them live. Whether an
+order is held locally is the venue's call (``ExchangeVenue.emulation_reason``, over its rules table).
 """
 
 from __future__ import annotations
@@ -10,20 +10,7 @@ from ..domain.market import Market
 from ..domain.orders import OrderSpec, OrderType, TriggerSource
 
 
-def emulation_reason(spec: OrderSpec, market: Market) -> str | None:
-    """Why this order would be held locally (EMULATED) rather than sent now; None = native."""
-    if not spec.type.has_trigger:
-        return None
-    if spec.emulate:
-        return "held locally as asked"
-    if spec.type.value not in market.capabilities:
-        return f"{spec.venue} has no native {spec.type.value.replace('_', '-')} for {spec.symbol}"
-    if spec.trigger_by is not TriggerSource.LAST:
-        return f"{spec.venue} triggers on the last price; {spec.trigger_by.value} is watched here"
-    return None
-
-
-def order_types(market: Market, modify_in_place: bool) -> dict[str, str]:
+def order_types(market: Market, modify_in_place: bool, native_sources: tuple[str, ...] = ("last",)) -> dict[str, str]:
     """For the ticket: each order type and flag as "native", "emulated" or "unsupported" on this market.
 
     Keys: every OrderType value, "IOC", "FOK", "post_only", "reduce_only", "oco", "bracket", "scaled",
@@ -40,7 +27,8 @@ def order_types(market: Market, modify_in_place: bool) -> dict[str, str]:
     out["bracket"] = "emulated"  # the entry goes to the venue; stop-loss and take-profit held here
     out["scaled"] = "native"  # N limit orders at the venue
     out["modify"] = "in place" if modify_in_place else "cancel-replace"
-    out["trigger_by"] = "last (native); mark, bid_ask, mid emulated"
+    out["trigger_by"] = (f"{', '.join(native_sources)} (native); " if native_sources else "") + ", ".join(
+        s.value for s in TriggerSource if s.value not in native_sources) + " emulated"
     return out
 
 

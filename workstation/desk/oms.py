@@ -113,16 +113,17 @@ class Ledger:
                                 payload={"from": previous.value, "to": new.value, "via": kind})
             self.bus.publish(RiskAlert(str(err), "error", order.client_order_id))
             return False
-        order.transition(new)
+        with self.restored_on_failure(order):  # a move the journal refuses did not happen
+            order.transition(new)
+            if reason:
+                order.reason = reason
+            self._stamp_done(order)
+            self.journal.append(kind, actor=actor, order=order, payload=payload)
         self._index(order)
         if new is OrderStatus.IN_DOUBT:
             self.in_doubt_since[order.client_order_id] = self.clock.wall_ms()
         else:
             self.in_doubt_since.pop(order.client_order_id, None)
-        if reason:
-            order.reason = reason
-        self._stamp_done(order)
-        self.journal.append(kind, actor=actor, order=order, payload=payload)
         self.bus.publish(OrderChanged(order, previous.value))
         self._maybe_execution(order)
         return True
@@ -208,7 +209,7 @@ class Ledger:
             self._count(fill, now)
             self.unmatched_fills[fill.key] = fill
         else:
-            with self._restored_on_failure(order):
+            with self.restored_on_failure(order):
                 previous = order.status
                 self._book_fill(order, fill)
                 self.journal.append("fill", fill=fill, order=order, ts_ms=now)
@@ -239,7 +240,7 @@ class Ledger:
             self._maybe_execution(order)
 
     @contextlib.contextmanager
-    def _restored_on_failure(self, order: Order) -> Iterator[None]:
+    def restored_on_failure(self, order: Order) -> Iterator[None]:
         """Changes to ``order`` inside the block are undone if the block raises (the journal refused them)."""
         saved = {f.name: copy.copy(getattr(order, f.name)) for f in dataclasses.fields(order)}
         try:

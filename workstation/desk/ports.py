@@ -51,6 +51,7 @@ class DeskPort(Protocol):
     settings: DeskSettings
     router: RouterPort
     emulator: Any
+    schedules: Any
     markets: dict[tuple[str, str], Market]
     books: dict[tuple[str, str], Book]
     balances: dict[str, dict[str, Balance]]

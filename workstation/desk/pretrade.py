@@ -77,6 +77,8 @@ class PreTrade:
             flattening=flattening,
             venue_leverage=desk.venue_leverage.get(key) or getattr(info, "leverage", None),
             position_mode=desk.position_mode.get(spec.venue),
+            contract_sizes={s: m.contract_size for (v, s), m in desk.markets.items()
+                            if v == spec.venue and m.contract_size != 1},
         )
 
     def daily_pnl(self, venue: str, marks: dict[str, Decimal] | None = None) -> Decimal:

@@ -36,6 +36,7 @@ from ..venues.ccxt_venue import OpenOrders
 from ..venues.errors import VenueError
 from .errors import DeskError
 from .events import OrderChanged, ReconcileReport, RiskAlert
+from .refresh_plan import RefreshPlanner
 from .differences import Difference, DifferenceLog, DifferenceView, Item, ReconcileStatus
 from .drift import Drift
 from .ports import DeskPort
@@ -57,6 +58,7 @@ class Reconciler:
         self.lookups_failed = 0
         self._fill_cursor: dict[tuple[str, str | None], int | None] = {}
         self._changed: dict[str, set[str]] = {}  # venue -> orders the Desk changed since the last refresh
+        self._asked_venue_ids: dict[str, set[str]] = {}  # venue -> venue order ids of unmatched fills looked up
         self._fetching: dict[str, set[str]] = {}  # venue -> orders changed while its snapshot is on its way
         desk.bus.subscribe(self._on_event)
         self._looked_at: dict[str, int] = {}  # client order id -> last look-up (round-robin under the cap)
@@ -137,7 +139,8 @@ class Reconciler:
             fetched: list[Fill] = []
             cursors: list[tuple[str | None, list[Fill]]] = []  # advanced only once the fills are recorded
             if self._symbol_required(venue_name, "fetchMyTrades"):
-                for symbol in sorted({*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}):
+                wanted = {*symbols, *(s for v, s in ledger.fills_needed if v == venue_name)}
+                for symbol in RefreshPlanner.of(desk).trade_symbols(venue_name, wanted):  # the budget's choice
                     since = self._cursor(venue_name, symbol)
                     got = await venue.fetch_my_trades(symbol, None if since is None else since - FILL_OVERLAP_MS)
                     calls += 1
@@ -175,6 +178,11 @@ class Reconciler:
                 "fill_mismatch", venue_name, fill.symbol, order.client_order_id if order else None,
                 f"fill {fill.trade_id} ({fill.side.value} {fill.amount} @ {fill.price}) was missing here",
                 "recorded" if order else "recorded (order unknown: kept unmatched)", trade_ids=(fill.trade_id,)))
+
+        # 1b. fills under a venue order id the Desk has never heard of: ask the venue whose order that is (its
+        #     answer names the client id). A REST trade carries only the venue's id, so an order whose ack was
+        #     lost, and that filled before any refresh saw it open, is found this way.
+        calls += await self._owners_of_unmatched_fills(venue_name, differences)
 
         # 2. the venue's open orders: those it lists as new or changed, and those the Desk changed meanwhile
         #    (an unchanged answer about an unchanged order would change nothing: it is not looked at)
@@ -289,6 +297,33 @@ class Reconciler:
         report = ReconcileReport(venue_name, now, True, tuple(differences), calls)
         self._publish(venue_name, report)
         return report
+
+    async def _owners_of_unmatched_fills(self, venue_name: str, differences: list[Difference]) -> int:
+        desk, ledger = self.desk, self.desk.ledger
+        asked = self._asked_venue_ids.setdefault(venue_name, set())
+        unknown = sorted({(f.venue_order_id, f.symbol) for f in ledger.unmatched_fills.values()
+                          if f.venue == venue_name and f.venue_order_id and f.venue_order_id not in asked
+                          and (venue_name, f.venue_order_id) not in ledger.by_venue_id})
+        calls = 0
+        for venue_order_id, symbol in unknown[: self.max_lookups]:
+            calls += 1
+            try:
+                report = await desk.venues[venue_name].order_by_venue_id(venue_order_id, symbol)
+            except VenueError as err:
+                log.info("look-up of venue order %s failed: %s", venue_order_id, err)
+                continue  # proves nothing: asked again next refresh
+            asked.add(venue_order_id)
+            order = ledger.find(venue_name, report.client_order_id, None) if report is not None else None
+            if order is None or order.external:
+                continue  # not ours (someone else's order on the account): its fills stay unmatched, shown
+            before = (order.status, order.filled)
+            ledger.apply_report(order, report, "reconcile_owner")  # the venue id attaches the fills
+            differences.append(Difference(
+                "fill_mismatch", venue_name, symbol, order.client_order_id,
+                f"fills under venue order {venue_order_id} belong to {order.client_order_id} "
+                f"(was {before[0].value}, {before[1]} filled)",
+                f"attached: now {order.status.value}, {order.filled} filled"))
+        return calls
 
     # -- rules -----------------------------------------------------------------------------------
     @staticmethod

@@ -80,8 +80,11 @@ class RiskContext:
     flattening: bool = False  # the kill switch's own reduce-only flatten
     venue_leverage: Decimal | None = None  # the account's leverage setting for this symbol, if known
     position_mode: str | None = None  # "one-way" | "hedged" | None (the venue does not say)
+    # base units per contract, by symbol, for this venue's contract markets (sizes are in contracts: OKX 0.01 BTC)
+    contract_sizes: dict[str, Decimal] = field(default_factory=dict)
 
 
+ONE = Decimal(1)
 Check = Callable[[OrderSpec, RiskContext, RiskLimits], list[Problem]]
 
 
@@ -287,7 +290,8 @@ def check_margin(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[
     if balance is None or balance.total <= 0 or price is None:
         return [Problem("no_equity", f"no {settle} balance known on {market.venue} to measure margin against: "
                         f"wait for the first refresh")]
-    unrealized = sum((p.unrealized_pnl(ctx.marks.get(s)) for s, p in ctx.positions.items()), ZERO)
+    size_of = ctx.contract_sizes.get  # sizes here are contracts: in quote they are x the contract size
+    unrealized = sum((p.unrealized_pnl(ctx.marks.get(s)) * size_of(s, ONE) for s, p in ctx.positions.items()), ZERO)
     equity = balance.total + unrealized
     if equity <= 0:
         return [Problem("max_margin", f"equity on {market.venue} is {equity:.2f} {settle}: no room for margin")]
@@ -295,10 +299,10 @@ def check_margin(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[
     gross = spec.amount * price * market.contract_size
     for symbol, pos in ctx.positions.items():
         if pos.size and _is_derivative_symbol(symbol):
-            gross += abs(pos.size) * _position_price(symbol, pos, ctx)
+            gross += abs(pos.size) * _position_price(symbol, pos, ctx) * size_of(symbol, ONE)
     for o in ctx.working:
         if not o.spec.reduce_only and _is_derivative_symbol(o.symbol):
-            gross += o.remaining * (o.spec.notional_price or ctx.marks.get(o.symbol) or ZERO)
+            gross += o.remaining * (o.spec.notional_price or ctx.marks.get(o.symbol) or ZERO) * size_of(o.symbol, ONE)
     margin = gross / leverage
     problems = []
     margin_pct = margin / equity * 100

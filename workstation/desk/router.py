@@ -77,12 +77,15 @@ class OrderRouter:
                              payload={"problems": ["halted"], "at": "send"})
             return
         venue = desk.venues[order.venue]
+        # The intent is on disk before the venue can see the order: a crash from here on leaves an order we
+        # know about and look up, never one we send twice. An intent the journal refuses sends nothing and
+        # leaves the order as it was (waiting for approval), to be approved again once the journal can write.
+        with desk.ledger.restored_on_failure(order):
+            order.arrival_mid = desk.mark(order.venue, order.symbol)
+            order.stamp("sent", desk.clock.wall_ms(), desk.clock.mono_ns())
+            desk.ledger.move(order, OrderStatus.NEW, "intent", actor,
+                             payload={"params": repr(venue.order_params(order)[:5])})
         desk.gate.record_send(order.venue, desk.clock.wall_ms())  # the order-rate throttle counts every send
-        order.arrival_mid = desk.mark(order.venue, order.symbol)
-        order.stamp("sent", desk.clock.wall_ms(), desk.clock.mono_ns())
-        # The intent is on disk before the venue can see the order: a crash from here on
-        # leaves an order we know about and look up, never one we send twice.
-        desk.ledger.move(order, OrderStatus.NEW, "intent", actor, payload={"params": repr(venue.order_params(order)[:5])})
         self.in_flight[order.client_order_id] = order
         if flatten:
             self.flatten_orders.add(order.client_order_id)
@@ -92,6 +95,16 @@ class OrderRouter:
         finally:
             self.in_flight.pop(order.client_order_id, None)
         await self.chase_if_halted(order)
+
+    async def send_approved(self, order: Order, approver: str, payload: dict[str, Any]) -> None:
+        """Send an order a standing decision approved (a schedule's slice, under its one approval): stamped and
+        journaled as approved by that approver, as any approval is, before its intent."""
+        desk = self.desk
+        with desk.ledger.restored_on_failure(order):
+            order.approval_mid = desk.mark(order.venue, order.symbol)
+            order.stamp("approved", desk.clock.wall_ms(), desk.clock.mono_ns())
+            desk.journal.append("approved", actor=approver, order=order, payload=payload)
+        await self.send(order, approver)
 
     async def _send_with_retries(self, order: Order, actor: str, venue: Any) -> None:
         desk = self.desk

@@ -18,6 +18,8 @@ class VenueState:
     reconcile_ok: bool | None
     differences: int
     streams_ok: bool
+    refresh: str = ""  # the refresh cadence the rate budget allows (desk/refresh_plan.py)
+    streams: str = ""  # "live", or which stream is down and what stands in for it (desk/stream_health.py)
 
 
 @dataclass

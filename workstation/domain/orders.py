@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 
-from .money import ZERO, dec
+from .money import ZERO, check_bounds, dec
 
 
 class Side(str, Enum):
@@ -124,6 +124,19 @@ class InvalidSpec(ValueError):
     """An order that cannot exist, whatever the venue: the message names the field and what to do."""
 
 
+MAX_TEXT = 64  # venue, symbol, link ids: longer is not a name any venue uses
+MAX_RATIONALE = 20_000
+MAX_EPOCH_MS = 10**14  # the year 5138: anything later is not a time
+
+
+def _check_text(name: str, value: object, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise InvalidSpec(f"{name.replace('_', ' ')} must be a name of 1 to {MAX_TEXT} characters, "
+                          f"got {value!r:.40}")
+
+
 @dataclass(frozen=True, slots=True)
 class OrderSpec:
     """What someone wants. Immutable; an edit makes a new spec."""
@@ -152,26 +165,47 @@ class OrderSpec:
     emulate: bool = False
 
     def __post_init__(self) -> None:
+        # Every field is checked here, so that no impossible order can exist anywhere: not in the ticket,
+        # not from the copilot, not in the journal (one bad spec there would stop every later start).
+        for name in ("venue", "symbol"):
+            _check_text(name, getattr(self, name), required=True)
+        for name in ("oco_group", "parent_id"):
+            _check_text(name, getattr(self, name), required=False)
+        if not isinstance(self.rationale, str) or len(self.rationale) > MAX_RATIONALE:
+            raise InvalidSpec(f"rationale must be text of at most {MAX_RATIONALE} characters")
+        for name, kind in (("side", Side), ("type", OrderType), ("time_in_force", TimeInForce), ("origin", Origin),
+                           ("trigger_by", TriggerSource)):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                try:
+                    object.__setattr__(self, name, kind(value))
+                except (ValueError, TypeError):
+                    shown = repr(value)[:40]
+                    raise InvalidSpec(f"{name.replace('_', ' ')} {shown} is not one of "
+                                      f"{', '.join(k.value for k in kind)}") from None
         for name in ("amount", "price", "trigger_price", "trailing_amount", "trailing_percent", "decision_mid"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Decimal):
-                object.__setattr__(self, name, dec(value))
-        if not isinstance(self.side, Side):
-            object.__setattr__(self, "side", Side(self.side))
-        if not isinstance(self.type, OrderType):
-            object.__setattr__(self, "type", OrderType(self.type))
-        if not isinstance(self.time_in_force, TimeInForce):
-            object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
-        if not isinstance(self.origin, Origin):
-            object.__setattr__(self, "origin", Origin(self.origin))
-        if not isinstance(self.trigger_by, TriggerSource):
+            label = name.replace("_", " ")
+            if value is None:
+                if name == "amount":
+                    raise InvalidSpec("amount is missing: enter a size above zero")
+                continue
             try:
-                object.__setattr__(self, "trigger_by", TriggerSource(self.trigger_by))
-            except ValueError:
-                raise InvalidSpec(f"trigger source {self.trigger_by!r} is not one of "
-                                  f"{', '.join(t.value for t in TriggerSource)}") from None
-        if self.amount <= 0:
-            raise InvalidSpec(f"amount must be positive, got {self.amount}: enter a size above zero")
+                value = check_bounds(dec(value), label, places=name != "decision_mid")
+            except (TypeError, ValueError) as exc:
+                raise InvalidSpec(f"{label}: {exc}" if not str(exc).startswith(label) else str(exc)) from None
+            if value <= 0:
+                raise InvalidSpec(f"{label} must be positive, got {value}: enter a number above zero")
+            object.__setattr__(self, name, value)
+        if self.trailing_percent is not None and self.trailing_percent >= 100:
+            raise InvalidSpec(f"trailing percent must be below 100, got {self.trailing_percent}")
+        for name in ("post_only", "reduce_only", "emulate"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidSpec(f"{name.replace('_', '-')} must be true or false, got {getattr(self, name)!r:.40}")
+        if self.decided_at_ms is not None and (isinstance(self.decided_at_ms, bool)
+                                               or not isinstance(self.decided_at_ms, int)
+                                               or not 0 <= self.decided_at_ms < MAX_EPOCH_MS):
+            raise InvalidSpec(f"decided at must be a time in epoch milliseconds, got {self.decided_at_ms!r:.40}")
         if self.type.has_limit_price and (self.price is None or self.price <= 0):
             raise InvalidSpec(f"a {self.type.value.replace('_', '-')} order needs a positive price")
         if self.type is OrderType.MARKET and self.price is not None:
@@ -194,6 +228,9 @@ class OrderSpec:
             object.__setattr__(self, "time_in_force", TimeInForce.GTC)
 
     def with_changes(self, **changes) -> "OrderSpec":
+        unknown = set(changes) - set(self.__dataclass_fields__)
+        if unknown:
+            raise InvalidSpec(f"an order has no field {', '.join(sorted(unknown))}")
         return replace(self, **changes)
 
     @property

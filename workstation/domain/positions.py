@@ -19,7 +19,7 @@ from .orders import Fill
 class VenuePositionInfo:
     """What the venue reports for a derivatives position. Informational: fills stay the truth here."""
 
-    size: Decimal  # signed, in base units (contracts * contract size)
+    size: Decimal  # signed, in the market's order unit: contracts on a contract market (as fills and orders)
     entry_price: Decimal | None = None
     mark_price: Decimal | None = None
     leverage: Decimal | None = None

@@ -32,12 +32,14 @@ from ..desk.alerts import AlertBook, AlertSettings
 from ..desk.desk import Desk
 from ..desk.events import BookChanged, ExecutionRecorded, FillRecorded, OrderChanged, PositionsChanged, \
     ProposalStaged, ReconcileReport
+from ..desk.fallback import Fallback
 from ..desk.tape import Tape
 from ..paths import themes_dirs
 from .app_controls import TradingControls
 from .app_copilot import CopilotGlue
 from .app_verbs import DeskVerbs
 from .commands import WorkstationCommands
+from .guard import GuardedDesk, survive
 from .keys import APP_BINDINGS, known_ids
 from .messages import CandlesFailed, CandlesLoaded, CopilotEvent, DeskStarted, DeskStartFailed, TapeLoaded
 from .registry import SCREENS, load
@@ -62,7 +64,7 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
                  candles_every_s: float = 5.0, theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5,
                  copilot=None, alert_repeat_s: float = 30.0, tape_every_s: float = 1.0):
         super().__init__()
-        self.desk = desk
+        self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
         if copilot is None:
             from ..copilot.service import Copilot
@@ -70,7 +72,7 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
         self.copilot = copilot or None  # copilot=False: an app without one (bench, some tests)
         self._copilot_unsubscribe: Callable[[], None] | None = None
         self.copilot_log: list[str] = []  # the last replies and errors, newest last
-        self.actions = Actions(desk)
+        self.actions = Actions(self.desk)  # its refusals, whatever went wrong, are DeskErrors (the guard)
         self.tape = Tape(desk)
         a = self.config.alerts
         self.alert_book = AlertBook(desk, AlertSettings(a.fills, a.in_doubt, a.disconnects, a.pnl_loss, a.pnl_gain,
@@ -92,6 +94,7 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
         self._unsubscribe: list[Callable[[], None]] = []
         self._candle_key: tuple[str, str] | None = None
         self._ticket = None
+        self.fallback = Fallback.attach(desk)  # a refused order's alternative, staged for approval (never sent)
         self.keymap = dict(self.config.keys)
         # Themes: ours from files, Textual's built-ins untouched.
         themes, self.theme_failures = load_themes(theme_dirs if theme_dirs is not None else themes_dirs())
@@ -104,6 +107,10 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
         else:
             self.theme_problem = f"theme {wanted!r} not found: using {DEFAULT_THEME}"
             self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not survive(self, error):  # a Desk error in a timer is shown, not fatal (ui/guard.py)
+            super()._handle_exception(error)
 
     # -- themes ---------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -260,7 +267,7 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
     def every_second(self) -> None:
         """What needs the clock, not an event: approvals waiting too long, account-wide alert thresholds."""
         try:
-            if self.desk.expire_stale():
+            if self.desk.pretrade.expire_stale("desk"):  # (desk.py is at its length limit: no delegate there)
                 self.dirty.orders = True
         except Exception:  # noqa: BLE001 - a sweep must never stop the screen
             log.exception("expiring stale approvals failed")
@@ -329,6 +336,14 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
 
     def open_reconcile(self) -> None:
         self.open_screen("reconcile")
+
+    def action_venue_profiles(self) -> None:
+        self.open_screen("venue_profiles")
+
+    def action_compare_venues(self) -> None:
+        from .screens.compare import CompareScreen
+        if not isinstance(self.screen, CompareScreen):
+            self.push_screen(CompareScreen(self.desk, self.main_screen.selected[1]))
 
     def ticket_screen(self, symbols: list[str]):
         """The order ticket, built once and re-used: opening it again costs no widget building."""

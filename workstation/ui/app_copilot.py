@@ -9,6 +9,7 @@ import logging
 from textual import work
 
 from .messages import CopilotEvent
+from .widgets.copilot_log import CopilotLog
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ class CopilotGlue:
         from ..copilot.service import CopilotError, CopilotReply, ProposalMade, StatusChanged
 
         event = message.event
+        if self.is_main_screen():
+            for panel in self.main_screen.query(CopilotLog):  # the copilot log panel (main screen, Copilot tab)
+                panel.add(event)
         if isinstance(event, StatusChanged):
             self.dirty.status = True
             if event.detail and event.status == "idle" and "paused" in event.detail:
@@ -114,7 +118,10 @@ class CopilotGlue:
         cid = proposal.target_order_id
 
         async def call():
-            if proposal.kind == "cancel":
+            if proposal.kind == "schedule":  # one approval for every slice within its bounds (desk/schedule.py)
+                self.desk.schedules.approve(proposal.schedule_id, actor="human")
+                result = None
+            elif proposal.kind == "cancel":
                 result = await self.desk.cancel(cid)
             else:
                 result = await self.desk.modify(cid, amount=proposal.new_amount, price=proposal.new_price)

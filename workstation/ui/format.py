@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from ..domain.money import NumberError, parse_typed
 
 DASH = "—"
 
 
-def parse_decimal(text: str, *, positive: bool = False) -> Decimal | None:
-    """What the trader typed, as a Decimal (never a float). Empty means None; '1,000' and '1_000' are 1000."""
-    text = text.strip().replace(",", "").replace("_", "")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not a number")
-    if positive and value <= 0:
-        raise ValueError(f"{text!r} must be a positive number")
+def parse_decimal(text: str, *, positive: bool = False, what: str = "the number") -> Decimal | None:
+    """What the trader typed, as a Decimal (never a float), or NumberError (a ValueError) saying why not and
+    what to type. Empty means None. '0,5', '-5', '5abc' and '1e9' are refused, never guessed at
+    (``domain.money.parse_typed``); '1,000.5', '1,000,000' and '1_000' are read as written."""
+    value = parse_typed(text, what)
+    if value is not None and positive and value <= 0:
+        raise NumberError(f"{what} must be above zero, got {value}")
     return value
 
 

@@ -30,7 +30,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("m", "modify_order", "Modify", id="modify_order"),
     Binding("g", "toggle_grid", "Grid", id="toggle_grid"),
     Binding("F", "flatten", "Flatten", id="flatten"),
-    Binding("V", "reverse", "Reverse", id="reverse", show=False),
+    Binding("U", "reverse", "Reverse", id="reverse", show=False),
     Binding("ctrl+b", "join('buy')", "Buy at bid", id="join_bid", show=False),
     Binding("ctrl+s", "join('sell')", "Sell at ask", id="join_ask", show=False),
     Binding("k", "cancel_all(False)", "Cancel sym", id="cancel_symbol", show=False),
@@ -61,12 +61,15 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("l", "show_panel('executions')", "Exec log", id="show_executions", show=False),
     Binding("i", "show_panel('tape')", "Tape", id="show_tape", show=False),
     Binding("n", "show_panel('alerts')", "Alerts", id="show_alerts", show=False),
+    Binding("j", "show_panel('copilot-log')", "Copilot log", id="show_copilot_log", show=False),
     Binding("slash", "copilot_ask", "Ask copilot", id="copilot_ask", key_display="/"),
     Binding("C", "copilot_toggle", "Copilot on/off", id="copilot_toggle", show=False),
     Binding("P", "copilot_auto", "Auto-propose", id="copilot_auto", show=False),
     Binding("R", "reconcile_screen", "Reconcile", id="reconcile_screen", show=False),
     Binding("A", "audit", "Audit", id="audit", show=False),
     Binding("T", "tca", "TCA", id="tca", show=False),
+    Binding("V", "app.venue_profiles", "Venues", id="venue_profiles", show=False),
+    Binding("B", "app.compare_venues", "Best venue", id="compare_venues", show=False),
 ]
 
 # The tradeable ladder (DOM), when it has the focus: the cursor on a price.
@@ -171,6 +174,7 @@ DESCRIPTIONS: dict[str, str] = {
     "account": "balances per venue: free, in orders, total, value",
     "show_tape": "show time and sales",
     "show_alerts": "show the alerts list",
+    "show_copilot_log": "show the copilot's log: each turn's calls, results and errors",
     "dom_up": "DOM: cursor one tick up", "dom_down": "DOM: cursor one tick down",
     "dom_page_up": "DOM: cursor a page up", "dom_page_down": "DOM: cursor a page down",
     "dom_recentre": "DOM: back to the market (follow)",
@@ -228,6 +232,13 @@ DESCRIPTIONS: dict[str, str] = {
     "tca_group": "TCA: group by symbol, size, order type, origin, everything",
     "tca_window": "TCA: window all, 5 min, 1 h, 24 h, last 50",
     "close": "close this window",
+    "venue_profiles": "venue profiles: fees you pay, depth within 10/50/100 bps, rules, status, rate budget",
+    "compare_venues": "one symbol across venues: the all-in price of a size on each, stage the best",
+    "profiles_refresh": "ask the venues for this account's fees and their status",
+    "profiles_close": "close",
+    "compare_flip_side": "cross-venue: switch buy and sell",
+    "compare_stage": "cross-venue: stage the best (or selected) venue for approval",
+    "compare_close": "close",
 }
 
 
@@ -248,6 +259,8 @@ def _display(binding: Binding, keymap: dict[str, str]) -> str:
 
 def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
     keymap = keymap or {}
+    from .screens.compare import CompareScreen
+    from .screens.profiles import ProfilesScreen
     from .screens.tca import TcaScreen  # its own bindings, with ids: listed and remappable too
 
     rows = []
@@ -256,7 +269,8 @@ def all_keys(keymap: dict[str, str] | None = None) -> list[KeyRow]:
                          ("app", APP_BINDINGS), ("ticket", TICKET_BINDINGS), ("alerts", ALERTS_BINDINGS),
                          ("proposal", PROPOSAL_BINDINGS), ("confirm", CONFIRM_BINDINGS),
                          ("kill", KILL_BINDINGS), ("reconcile", RECONCILE_BINDINGS), ("audit", AUDIT_BINDINGS),
-                         ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS)):
+                         ("detail", CLOSE_BINDINGS), ("tca", TcaScreen.BINDINGS),
+                         ("venues", ProfilesScreen.BINDINGS), ("compare", CompareScreen.BINDINGS)):
         for b in table:
             if isinstance(b, tuple) or (b.id or b.action) in seen:
                 continue

@@ -16,6 +16,7 @@ SCREENS: dict[str, str] = {
     "tca": "workstation.ui.screens.tca:TcaScreen",
     "audit": "workstation.ui.screens.audit:AuditScreen",
     "reconcile": "workstation.ui.screens.reconcile:ReconcileScreen",
+    "venue_profiles": "workstation.ui.screens.profiles:ProfilesScreen",
 }
 
 PANELS: dict[str, tuple[str, str, str, str]] = {
@@ -25,6 +26,7 @@ PANELS: dict[str, tuple[str, str, str, str]] = {
     "executions": ("pane-b", "Executions", "workstation.ui.widgets.executions:ExecutionsTable", "executions-table"),
     "tape": ("pane-b", "Tape", "workstation.ui.widgets.tape:TapeView", "tape-b"),
     "alerts": ("pane-b", "Alerts", "workstation.ui.widgets.alerts:AlertsTable", "alerts-b"),
+    "copilot-log": ("pane-b", "Copilot", "workstation.ui.widgets.copilot_log:CopilotLog", "copilot-log-panel"),
 }
 
 

@@ -5,7 +5,9 @@ cursor on a level and our orders, the book grid, time and sales with the depth c
 action's confirmation (flatten) and the account, each at 160x48 and 80x24; the order ticket (and a
 bracket in it, also at 80x24), the approval queue with a proposal (and its detail), a copilot
 proposal's detail, the execution detail, the kill switch's confirmation, the reconciliation screen,
-the audit trail and the TCA screen; each in every theme asked for (default: ours, dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
+the audit trail and the TCA screen; and, on two paper venues ("paper" and "paper_b", different seeds),
+the venue profiles, one symbol across venues, and a fallback proposal after paper_b refused an order in
+maintenance. Each in every theme asked for (default: ours, dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
 Textual is imported only when the command runs, so `workstation --help` stays fast.
 """
 
@@ -51,7 +53,11 @@ SCENES = {  # name -> terminal size
     "reconcile": (120, 36),
     "audit": (120, 36),
     "tca": (120, 36),
+    "venues": (120, 36),
+    "best-venue": (120, 36),
+    "fallback": (120, 36),
 }
+TWO_VENUES = ("venues", "best-venue", "fallback")
 
 
 @dataclass
@@ -60,17 +66,20 @@ class DemoDesk:
     venue: object
     desk: object
     clock: object
+    others: tuple = ()  # more paper exchanges (the two-venue scenes)
 
     async def pump(self, ms: int = 500, refresh: bool = True) -> None:
-        self.exchange.step(ms)
+        for exchange in (self.exchange, *self.others):
+            exchange.step(ms)
         self.clock.advance(ms)
         await self.desk.sync_books()
         if refresh:
             await self.desk.refresh()
 
 
-def demo_desk(folder: Path, seed: int = 7) -> DemoDesk:
-    """The paper exchange with a fixed seed, no latency, stepped by hand; a manual clock."""
+def demo_desk(folder: Path, seed: int = 7, second_venue: bool = False) -> DemoDesk:
+    """The paper exchange with a fixed seed, no latency, stepped by hand; a manual clock. ``second_venue``
+    adds "paper_b", another paper exchange (seed + 4) listing the same symbols."""
     from ..desk.clock import ManualClock
     from ..desk.desk import Desk
     from ..desk.journal import Journal
@@ -81,8 +90,12 @@ def demo_desk(folder: Path, seed: int = 7) -> DemoDesk:
     venue = ExchangeVenue("paper", exchange, environment="paper")
     clock = ManualClock()
     journal = Journal(folder / "journal.sqlite3", instance="0dem0000")  # fixed ids, so pictures repeat
-    desk = Desk({"paper": venue}, journal, clock=clock, symbols={"paper": list(SYMBOLS)})
-    return DemoDesk(exchange, venue, desk, clock)
+    venues, others = {"paper": venue}, ()
+    if second_venue:
+        other = PaperExchange(seed=seed + 4, latency=None)
+        venues["paper_b"], others = ExchangeVenue("paper_b", other, environment="paper"), (other,)
+    desk = Desk(venues, journal, clock=clock, symbols={name: list(SYMBOLS) for name in venues})
+    return DemoDesk(exchange, venue, desk, clock, others)
 
 
 def demo_app(demo: DemoDesk, theme: str = "workstation-dark"):
@@ -199,6 +212,14 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
         await pilot.press("A")
     if scene == "tca":
         await pilot.press("T")
+    if scene == "venues":
+        await pilot.press("V")
+    if scene == "best-venue":
+        await pilot.press("B")
+        await pilot.pause()
+        await pilot.press(*"0.8")
+    if scene == "fallback":
+        await _fallback(pilot, app, demo)
     for _ in range(3):
         await pilot.pause()
     await app.workers.wait_for_complete()
@@ -214,6 +235,23 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
     for chart in app.screen.query("TcaChart"):
         chart.maybe_redraw(force=True)
     await pilot.pause()
+
+
+async def _fallback(pilot, app, demo: DemoDesk) -> None:
+    """paper_b goes into maintenance; an order approved there is refused; the fallback stages it on paper."""
+    from decimal import Decimal
+
+    from ..domain.orders import OrderSpec
+
+    bid = demo.desk.book("paper_b", "BTC/USDT").best_bid
+    spec = OrderSpec("paper_b", "BTC/USDT", "buy", "limit", Decimal("0.05"), price=bid)
+    demo.others[0].start_maintenance(600_000)
+    order = demo.desk.stage(spec)
+    await demo.desk.approve(order.client_order_id)
+    await _settle(pilot, app)
+    await pilot.press("w")
+    await pilot.pause()
+    await pilot.press("v")
 
 
 async def _cockpit_scene(pilot, app, demo: DemoDesk, what: str) -> None:
@@ -268,7 +306,7 @@ async def _cockpit_scene(pilot, app, demo: DemoDesk, what: str) -> None:
 async def capture(scene: str, theme: str, out: Path) -> Path:
     size = SCENES[scene]
     with tempfile.TemporaryDirectory() as tmp:
-        demo = demo_desk(Path(tmp))
+        demo = demo_desk(Path(tmp), second_venue=scene in TWO_VENUES)
         app = demo_app(demo, theme)
         async with app.run_test(size=size) as pilot:
             await prepare(pilot, app, demo, scene)

@@ -8,68 +8,34 @@ nobody sees a ccxt dict.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextvars
 import logging
-import operator
 import random
-import re
 import time
-from collections import deque
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from ..domain.book import Book
 from ..domain.market import Market
 from ..domain.money import ZERO, from_venue
-from ..domain.orders import Fill, Order, OrderStatus, OrderType, Side, TimeInForce
+from ..domain.orders import Fill, Order, OrderStatus
 from ..domain.positions import VenuePositionInfo
 from ..domain.reports import Balance, OrderReport
+from .ccxt_markets import MarketRules
+from .ccxt_orders import OrderBuilding
+from .ccxt_account import AccountReads
+from .ccxt_parse import _FINGERPRINT, _FINGERPRINT_KEYS, _CLIENT_ID, _ID, OpenOrders, ReportParsing
 from .errors import ErrorKind, RedactingFilter, VenueError, register_secret
+from .rate import RateBudget
+from .venue_rules import apply_error_codes, apply_options, rules_for
 
-_STATUS = {
-    "closed": OrderStatus.FILLED,
-    "canceled": OrderStatus.CANCELED,
-    "cancelled": OrderStatus.CANCELED,
-    "expired": OrderStatus.EXPIRED,
-    "rejected": OrderStatus.REJECTED,
-}
-
-_TYPES = {
-    "market": OrderType.MARKET,
-    "limit": OrderType.LIMIT,
-    "stop_market": OrderType.STOP_MARKET,
-    "stop": OrderType.STOP_MARKET,
-    "stop_limit": OrderType.STOP_LIMIT,
-    "stop_loss": OrderType.STOP_MARKET,
-    "stop_loss_limit": OrderType.STOP_LIMIT,
-    "take_profit": OrderType.TAKE_PROFIT_MARKET,
-    "take_profit_limit": OrderType.TAKE_PROFIT_LIMIT,
-    "take_profit_market": OrderType.TAKE_PROFIT_MARKET,
-    "trailing_stop": OrderType.TRAILING_STOP,
-    "trailing_stop_market": OrderType.TRAILING_STOP,
-}
-
-_FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "average", "clientOrderId", "symbol")
-_FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
-_ID = operator.itemgetter("id")
-_CLIENT_ID = operator.methodcaller("get", "clientOrderId")
+__all__ = ["ENVIRONMENTS", "PUBLIC_OPERATIONS", "ExchangeVenue", "OpenOrders", "RateBudget"]
 
 ENVIRONMENTS = ("paper", "testnet", "demo", "live")
 
 # Calls that need no keys: they keep working (the book, the chart) while an account's keys are refused.
 PUBLIC_OPERATIONS = frozenset({"load_markets", "fetch_order_book", "watch_order_book", "fetch_ticker",
                                "fetch_ohlcv", "fetch_trades", "fetch_time", "fetch_status"})
-
-# Our client order id in each venue's format: (allowed characters, maximum length). Our ids are
-# alphanumeric and 18 long (journal.next_client_order_id), which fits every row; the check is here so a
-# change on either side fails before sending, with the venue named, rather than as a venue rejection.
-CLIENT_ID_RULES: dict[str, tuple[str, int]] = {
-    "binance": (r"[.A-Z:/a-z0-9_-]", 36), "binanceusdm": (r"[.A-Z:/a-z0-9_-]", 36),
-    "binancecoinm": (r"[.A-Z:/a-z0-9_-]", 36), "bybit": (r"[A-Za-z0-9_-]", 36), "okx": (r"[A-Za-z0-9]", 32),
-    "myokx": (r"[A-Za-z0-9]", 32), "kucoin": (r"[A-Za-z0-9_-]", 40), "bitget": (r"[A-Za-z0-9_.:/-]", 50),
-    "gate": (r"[A-Za-z0-9_.-]", 28), "deribit": (r"[A-Za-z0-9_-]", 64), "hyperliquid": (r"[0-9a-fx]", 34),
-}
-DEFAULT_CLIENT_ID_RULE = (r"[A-Za-z0-9]", 32)
 
 # Venues whose editOrder amends in place (same order, total-quantity semantics), by exchange id and market
 # kind. Any other venue's modify is a cancel followed by a replacement for what is left.
@@ -85,79 +51,14 @@ AMENDS_IN_PLACE = frozenset({
 _LOOKUPS = (("fetch_open_orders", "fetchOpenOrders"), ("fetch_closed_orders", "fetchClosedOrders"))
 
 
-@dataclasses.dataclass(slots=True)
-class OpenOrders:
-    """One listing of a venue's open orders, as ``ExchangeVenue.list_open_orders`` gives it."""
-
-    changed: list[OrderReport]  # new or different since the last committed listing
-    fingerprints: dict[Any, tuple]  # every listed order: venue id -> what its answer said
-    client_ids: set[str]  # every listed order's client id, as the venue gives it
-    raw: dict[Any, dict]  # every listed order's answer, by venue id
-    parse: Callable[[Any, dict], OrderReport]  # (venue id, answer) -> report, cached by the adapter
-    listings: dict[str | None, dict[Any, tuple]]  # what ``commit_listing`` records, per symbol asked
-
-    def has(self, venue_order_id: str | None) -> bool:
-        return venue_order_id in self.fingerprints
-
-    def report(self, venue_order_id: str) -> OrderReport | None:
-        """The listed order's report (parsed once, when its answer last changed)."""
-        answer = self.raw.get(venue_order_id)
-        return None if answer is None else self.parse(venue_order_id, answer)
-
-    @classmethod
-    def empty(cls) -> "OpenOrders":
-        return cls([], {}, set(), {}, lambda key, answer: None, {})  # type: ignore[arg-type,return-value]
-
-    def merge(self, other: "OpenOrders") -> "OpenOrders":
-        return OpenOrders(self.changed + other.changed, {**self.fingerprints, **other.fingerprints},
-                          self.client_ids | other.client_ids, {**self.raw, **other.raw}, other.parse,
-                          {**self.listings, **other.listings})
-
-
-class RateBudget:
-    """Calls in the last minute against a capacity. Polling slows down as it runs low."""
-
-    def __init__(self, capacity_per_minute: int):
-        self.capacity = capacity_per_minute
-        self._calls: deque[float] = deque()
-
-    def spend(self, weight: int = 1) -> None:
-        now = time.monotonic()
-        for _ in range(weight):
-            self._calls.append(now)
-
-    def remaining(self) -> int:
-        cutoff = time.monotonic() - 60.0
-        while self._calls and self._calls[0] < cutoff:
-            self._calls.popleft()
-        return max(self.capacity - len(self._calls), 0)
-
-    @property
-    def fraction_left(self) -> float:
-        return self.remaining() / self.capacity if self.capacity else 1.0
-
-    def exhaust(self, seconds: float) -> None:
-        """A 429: the venue says we spent it all. Count the budget as gone for ``seconds`` so polling slows."""
-        now = time.monotonic() - 60.0 + seconds
-        for _ in range(max(self.remaining(), 0)):
-            self._calls.append(now)
+_METERED: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("metered", default=None)
 
 
 def _d(value: Any) -> Decimal | None:
     return from_venue(value)
 
 
-def _step(precision: Any, mode: int | None) -> Decimal:
-    """A precision value as a step size. ccxt's TICK_SIZE mode (4) gives steps; DECIMAL_PLACES (2) gives digits."""
-    value = _d(precision)
-    if value is None:
-        return Decimal("0.00000001")
-    if mode == 2 or (value >= 1 and value == value.to_integral_value() and mode != 4):
-        return Decimal(1).scaleb(-int(value))
-    return value
-
-
-class ExchangeVenue:
+class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
     """The workstation's view of one account on one exchange."""
 
     def __init__(self, name: str, exchange: Any, environment: str = "paper", account: str = "main",
@@ -174,14 +75,22 @@ class ExchangeVenue:
         self.connected = False
         self.last_error: str | None = None
         self.last_ok_ms: int | None = None
-        self._venue_ids: dict[str, str] = {}
+        self._venue_ids: dict[str, str] = {}  # venue order id -> our client order id
         self._report_cache: dict[Any, tuple[tuple, OrderReport]] = {}  # venue order id -> (raw fingerprint, report)
         self._open_listing: dict[str | None, dict[Any, tuple]] = {}  # symbol -> last committed listing's fingerprints
+        self.rules = rules_for(str(getattr(exchange, "id", "")))
+        self.client_ids = self.rules.client_id
+        apply_error_codes(exchange, self.rules)
+        apply_options(exchange, self.rules)
         self.auth_error: VenueError | None = None  # keys refused: private calls fail fast until reset_auth()
         self._auth_reported = False
         self._cooldown_until = 0.0  # monotonic: after a 429 every call waits, so nothing hammers the venue
         self.rate_limited_count = 0
+        # what each call costs in ccxt's rate-limit units, as measured on its last run: (operation, with a
+        # symbol) -> cost. The refresh planner prices a refresh with it (desk/refresh_plan.py).
+        self.call_costs: dict[tuple[str, bool], float] = {}
         self._secure_exchange()
+        self._meter_requests()
 
     def _secure_exchange(self) -> None:
         """Keys never reach a log; calls ccxt guards with a warning are acknowledged once, here."""
@@ -201,6 +110,26 @@ class ExchangeVenue:
             # the reconciler makes one such call per refresh instead of one per symbol.
             options["fetchOpenOrders"]["warnWithoutSymbol"] = False
 
+    def _meter_requests(self) -> None:
+        """Every HTTP request spends its ccxt cost (the weight ccxt's own limiter charges) from the budget."""
+        ex = self.exchange
+        fetch2, cost_of = getattr(ex, "fetch2", None), getattr(ex, "calculate_rate_limiter_cost", None)
+        if fetch2 is None or cost_of is None:
+            return
+
+        async def metered_fetch2(path, api="public", method="GET", params=None, config=None, *rest, **kw):
+            try:
+                cost = float(cost_of(api, method, path, params or {}, config or {}) or 1)
+            except Exception:  # noqa: BLE001 - an odd config must not stop the request
+                cost = 1.0
+            self.budget.spend(cost)
+            metered = _METERED.get()
+            if metered is not None:
+                metered.append(cost)
+            return await fetch2(path, api, method, params or {}, config or {}, *rest, **kw)
+
+        ex.fetch2 = metered_fetch2
+
     # -- calls -----------------------------------------------------------------------------
     async def _call(self, operation: str, *args: Any, retry: bool = False, **kwargs: Any) -> Any:
         """One ccxt call, classified once. Reads (``retry``) are retried on transient errors and 429s with
@@ -212,12 +141,16 @@ class ExchangeVenue:
         if self.auth_error is not None and operation not in PUBLIC_OPERATIONS:
             raise self.auth_error
         attempts = self.read_retries if retry else 1
+        args = self.venue_args(operation, args)
         delay = 0.25
         for attempt in range(1, attempts + 1):
             wait = self._cooldown_until - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self.budget.spend()
+            metered: list[float] | None = [] if hasattr(self.exchange, "fetch2") else None
+            _METERED.set(metered)  # per task: concurrent calls each count their own requests
+            if metered is None:
+                self.budget.spend()  # the paper exchange: one unit a call
             try:
                 result = await getattr(self.exchange, operation)(*args, **kwargs)
             except asyncio.CancelledError:
@@ -239,6 +172,8 @@ class ExchangeVenue:
                     continue
                 # "from None": the original's text (a signed URL) must not come back through a traceback
                 raise err from None
+            if metered:
+                self.call_costs[(operation, bool(args and isinstance(args[0], str)))] = sum(metered)
             self.connected = True
             self.last_error = None if self.auth_error is None else self.auth_error.message  # refused keys stay shown
             self.last_ok_ms = int(time.time() * 1000)
@@ -276,121 +211,12 @@ class ExchangeVenue:
             return int(remaining), int(capacity)
         return self.budget.remaining(), self.budget.capacity
 
-    def has(self, feature: str) -> bool:
-        """ccxt's ``has`` (True or "emulated"), narrowed to this account: no positions without derivatives."""
-        if feature in ("fetchPositions", "watchPositions") and self.markets and \
-                not any(m.is_derivative for m in self.markets.values()):
-            return False
-        return bool(getattr(self.exchange, "has", {}).get(feature))
-
-    # -- what the venue can do, per market type (exchange.features) ---------------------------------
-    def _default_kind(self) -> tuple[str, bool]:
-        """The market type this account mostly trades: its loaded markets, else ccxt's defaultType."""
-        kinds = {(m.kind, m.settle is None or m.settle == m.quote) for m in self.markets.values()}
-        if len(kinds) == 1:
-            return next(iter(kinds))
-        default = str((getattr(self.exchange, "options", None) or {}).get("defaultType") or "spot")
-        return ("spot", True) if default in ("spot", "margin") else ("swap", default != "inverse")
-
-    def features_for(self, kind: str | None = None, linear: bool = True) -> dict[str, Any]:
-        """``exchange.features`` for one market type (spot, swap linear/inverse, future ...), or {}."""
-        if kind is None:
-            kind, linear = self._default_kind()
-        features = getattr(self.exchange, "features", None) or {}
-        section = features.get("spot") if kind == "spot" else (features.get(kind) or features.get("swap") or {})
-        if isinstance(section, dict) and ("linear" in section or "inverse" in section):
-            section = section.get("linear" if linear else "inverse") or {}
-        return section if isinstance(section, dict) else {}
-
-    def feature(self, method: str, key: str, symbol: str | None = None) -> Any:
-        """One ``features`` value (e.g. ``feature("fetchClosedOrders", "daysBack")``) for a symbol's market type."""
-        market = self.markets.get(symbol) if symbol else None
-        section = self.features_for(market.kind, market.settle is None or market.settle == market.quote) \
-            if market else self.features_for()
-        entry = section.get(method)
-        return entry.get(key) if isinstance(entry, dict) else None
-
-    def symbol_required(self, method: str) -> bool:
-        """Whether ``method`` (fetchOpenOrders, fetchMyTrades, ...) needs a symbol on this account."""
-        return bool(self.feature(method, "symbolRequired"))
-
-    def client_id_rule(self) -> tuple[str, int]:
-        return CLIENT_ID_RULES.get(str(getattr(self.exchange, "id", "")), DEFAULT_CLIENT_ID_RULE)
-
-    def venue_client_id(self, client_order_id: str) -> str:
-        """Our client order id as the venue will see it; refused (parameter error) if the venue's format cannot hold it."""
-        if self._trigger_only():
-            return client_order_id
-        chars, limit = self.client_id_rule()
-        if not client_order_id or len(client_order_id) > limit or not re.fullmatch(f"{chars}+", client_order_id):
-            raise VenueError(self.name, "create_order", ErrorKind.PARAMETER,
-                             f"client order id {client_order_id!r} does not fit {self.exchange.id}'s format "
-                             f"({chars} characters, at most {limit}); nothing was sent")
-        return client_order_id
-
     # -- markets -----------------------------------------------------------------------------
     async def connect(self) -> dict[str, Market]:
         raw = await self._call("load_markets", retry=True)
         mode = getattr(self.exchange, "precisionMode", 4)
         self.markets = {symbol: self._market(m, mode) for symbol, m in raw.items()}
         return self.markets
-
-    def _market(self, m: dict, mode: int | None) -> Market:
-        limits = m.get("limits") or {}
-
-        def lim(kind: str, end: str) -> Decimal | None:
-            return _d((limits.get(kind) or {}).get(end))
-
-        kind = "spot" if m.get("spot") else (m.get("type") or "swap")
-        if kind == "margin":
-            kind = "spot"
-        return Market(
-            venue=self.name,
-            symbol=m["symbol"],
-            base=m.get("base", ""),
-            quote=m.get("quote", ""),
-            kind=kind,
-            settle=m.get("settle"),
-            tick=_step((m.get("precision") or {}).get("price"), mode),
-            lot=_step((m.get("precision") or {}).get("amount"), mode),
-            min_amount=lim("amount", "min"),
-            max_amount=lim("amount", "max"),
-            min_price=lim("price", "min") or None,
-            max_price=lim("price", "max") or None,
-            min_cost=lim("cost", "min"),
-            max_cost=lim("cost", "max"),
-            contract_size=_d(m.get("contractSize")) or Decimal(1),
-            maker_fee=_d(m.get("maker")) or ZERO,
-            taker_fee=_d(m.get("taker")) or ZERO,
-            max_leverage=lim("leverage", "max"),
-            active=m.get("active") is not False,
-            capabilities=self.capabilities(kind, bool(m.get("linear", True))),
-        )
-
-    def capabilities(self, kind: str = "spot", linear: bool = True) -> frozenset[str]:
-        """What the venue can do natively for this market type, from ``features`` and ``has``."""
-        create = self.features_for(kind, linear).get("createOrder") or {}
-        caps = {"market", "limit"}
-        tif = create.get("timeInForce") or {}
-        caps.update(name for name in ("IOC", "FOK") if tif.get(name))
-        if tif.get("PO") or create.get("postOnly"):
-            caps.add("post_only")
-        if create.get("triggerPrice"):
-            caps.update({"stop_market", "stop_limit"})
-        if create.get("takeProfitPrice") or create.get("triggerPrice"):
-            caps.update({"take_profit_market", "take_profit_limit"})
-        if create.get("trailing"):
-            caps.add("trailing_stop")
-        if kind != "spot":
-            caps.add("reduce_only")
-        if create.get("marketBuyRequiresPrice"):
-            caps.add("market_buy_requires_price")
-        for flag, cap in (("editOrder", "edit_order"), ("watchOrderBook", "watch_order_book"),
-                          ("watchOrders", "watch_orders"), ("watchMyTrades", "watch_my_trades"),
-                          ("cancelAllOrders", "cancel_all_orders")):
-            if self.has(flag):
-                caps.add(cap)
-        return frozenset(caps)
 
     # -- market data -------------------------------------------------------------------------
     def _book(self, symbol: str, raw: dict) -> Book:
@@ -404,7 +230,15 @@ class ExchangeVenue:
         return self._book(symbol, await self._call("fetch_order_book", symbol, depth, retry=True))
 
     async def watch_book(self, symbol: str, depth: int = 25) -> Book:
-        return self._book(symbol, await self._call("watch_order_book", symbol, depth))
+        """The streamed book, ``depth`` levels a side. A venue that streams fixed depths only (Bybit: 1, 50, 200,
+        1000) is asked for the next one up and the book is cut to ``depth``: asking for 25 there is refused, and
+        the book would fall back to polling for good."""
+        allowed = self.rules.watch_depths
+        asked = min((d for d in allowed if d >= depth), default=max(allowed)) if allowed else depth
+        book = self._book(symbol, await self._call("watch_order_book", symbol, asked))
+        if asked == depth:
+            return book
+        return Book(book.symbol, book.bids[:depth], book.asks[:depth], book.timestamp_ms, book.venue)
 
     def stream_heard_ms(self) -> int | None:
         """When any websocket of this account last heard from the venue (a message or a pong), epoch ms;
@@ -433,83 +267,19 @@ class ExchangeVenue:
                  "amount": _d(t.get("amount")), "id": t.get("id")} for t in raw]
 
     # -- orders ------------------------------------------------------------------------------
-    def order_params(self, order: Order) -> tuple[str, str, str, Decimal, Decimal | None, dict[str, Any]]:
-        """The unified create_order arguments for an order, our client order id always set."""
-        spec = order.spec
-        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
-        price = spec.price
-        market = self.markets.get(spec.symbol)
-        if price is not None and market is not None and not self._trigger_only():
-            # ccxt's price_to_precision ROUNDs (25000.005 goes out as 25000.01): round to the tick first,
-            # towards the trader (a buy never up past their price, a sell never down).
-            price = market.round_price(price, spec.side)
-        ccxt_type = "limit" if spec.type.has_limit_price else "market"
-        if spec.type is OrderType.LIMIT:
-            if spec.time_in_force is not TimeInForce.GTC:
-                params["timeInForce"] = spec.time_in_force.value
-            if spec.post_only:
-                params["postOnly"] = True
-        if spec.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
-            params["triggerPrice"] = spec.trigger_price
-        if spec.type in (OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT):
-            native_tp = market is not None and "take_profit_market" in market.capabilities
-            params["takeProfitPrice" if native_tp and not self._trigger_only() else "triggerPrice"] = spec.trigger_price
-        if spec.type is OrderType.TRAILING_STOP:
-            if spec.trailing_percent is not None:
-                params["trailingPercent"] = spec.trailing_percent
-            else:
-                params["trailingAmount"] = spec.trailing_amount
-            if spec.trigger_price is not None:
-                params["trailingTriggerPrice"] = spec.trigger_price
-        if spec.reduce_only:
-            params["reduceOnly"] = True
-        return spec.symbol, ccxt_type, spec.side.value, spec.amount, price, params
-
-    def _trigger_only(self) -> bool:
-        return getattr(self.exchange, "id", "") == "paper"
-
-    def check_order(self, order: Order) -> list[str]:
-        """Everything that stops this order before it is sent: the market's precision and limits (ccxt
-        checks none of them), the market being active, and flags the venue cannot do. Empty = send."""
-        spec = order.spec
-        market = self.markets.get(spec.symbol)
-        if market is None:
-            return [f"{spec.symbol} is not a market on {self.name} (markets not loaded, or a wrong symbol)"]
-        problems = [str(p) for p in market.check(spec)]
-        caps = market.capabilities
-        if caps and not self._trigger_only():
-            wants = [(spec.time_in_force.value in ("IOC", "FOK"), spec.time_in_force.value),
-                     (spec.post_only, "post_only"), (spec.reduce_only, "reduce_only")]
-            problems += [f"unsupported: {self.name} has no {flag.replace('_', '-')} for {spec.symbol}"
-                         for wanted, flag in wants if wanted and flag not in caps]
-            if spec.type.has_trigger and spec.type.value not in caps:
-                problems.append(f"unsupported: {self.name} has no native {spec.type.value.replace('_', '-')} "
-                                f"for {spec.symbol}; it must be held locally (emulated)")
-            if spec.type is OrderType.MARKET and spec.side is Side.BUY and "market_buy_requires_price" in caps \
-                    and spec.price is None:
-                problems.append(f"{self.name} needs a price for a market buy (to size its cost)")
-        return problems
-
     async def create_order(self, order: Order) -> OrderReport:
         problems = self.check_order(order)
         if problems:
             raise VenueError(self.name, "create_order", ErrorKind.PARAMETER,
                              "refused before sending: " + "; ".join(problems))
         symbol, ccxt_type, side, amount, price, params = self.order_params(order)
-        params["clientOrderId"] = self.venue_client_id(order.client_order_id)
+        self.venue_client_id(order.client_order_id)  # refused here if the venue's format cannot hold it
         raw = await self._call("create_order", symbol, ccxt_type, side, self._num(amount),
                                None if price is None else self._num(price), self._params(params))
         report = self.order_report(raw, fallback_client_id=order.client_order_id, client_id=order.client_order_id)
         if report.venue_order_id:
             self.remember(report.venue_order_id, order.client_order_id)
         return report
-
-    def _num(self, value: Decimal) -> Any:
-        """Paper takes Decimal; ccxt takes floats or numeric strings. A string keeps every digit."""
-        return value if self._trigger_only() else str(value)
-
-    def _params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {k: (self._num(v) if isinstance(v, Decimal) else v) for k, v in params.items()}
 
     async def cancel_order(self, order: Order) -> OrderReport | None:
         params = {} if order.venue_order_id else {"clientOrderId": order.client_order_id}
@@ -526,7 +296,12 @@ class ExchangeVenue:
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderReport]:
         """Every open order (on one symbol, or all where the venue allows none): the kill switch's first call."""
-        raw = await self._call("cancel_all_orders", symbol)
+        try:
+            raw = await self._call("cancel_all_orders", symbol)
+        except VenueError as err:
+            if err.kind is ErrorKind.NOT_FOUND:
+                return []  # Binance answers "Unknown order sent." (-2011) when nothing is open: nothing to cancel
+            raise
         return self._reports(raw if isinstance(raw, list) else [])
 
     def modifies_in_place(self, symbol: str | None = None) -> bool:
@@ -555,6 +330,19 @@ class ExchangeVenue:
         if report.venue_order_id:  # an amend may give the order a new venue id (binance cancelReplace)
             self.remember(report.venue_order_id, order.client_order_id)
         return report
+
+    async def order_by_venue_id(self, venue_order_id: str, symbol: str) -> OrderReport | None:
+        """The venue's order with this id, its client id as the venue gives it (whose order is this?); None
+        when the venue cannot look an order up by id or does not know it."""
+        if not self.has("fetchOrder"):
+            return None
+        try:
+            raw = await self._call("fetch_order", venue_order_id, symbol, {}, retry=True)
+        except VenueError as err:
+            if err.kind in (ErrorKind.NOT_FOUND, ErrorKind.PARAMETER):
+                return None
+            raise
+        return self.order_report(raw) if raw else None
 
     async def find_order(self, client_order_id: str, symbol: str, venue_order_id: str | None = None,
                          amount: Decimal | None = None) -> OrderReport | None:
@@ -598,12 +386,6 @@ class ExchangeVenue:
                     timestamp_ms=min(f.timestamp_ms for f in fills), raw_status="from_trades")
         return None
 
-    def order_report_for(self, report: OrderReport, client_order_id: str) -> OrderReport:
-        """A report found by our id carries our id (whatever the venue put in its clientOrderId field)."""
-        if report.client_order_id == client_order_id:
-            return report
-        return dataclasses.replace(report, client_order_id=client_order_id)
-
     async def list_open_orders(self, symbol: str | None = None) -> "OpenOrders":
         """The venue's open orders as a difference from the last listing the caller committed: reports only
         for the orders that are new or changed since, and the ids of every order listed. Reconciling 10,000
@@ -611,7 +393,9 @@ class ExchangeVenue:
         and compared in bulk). Call ``commit_listing`` once the listing has been
         acted on; until then the same changes are reported again (a refresh that failed half way must not
         lose them)."""
-        raw = await self._call("fetch_open_orders", symbol, None, None, {}, retry=True) or []
+        raw: list[dict] = []
+        for params in self._kind_params("fetch_open_orders", symbol):  # Bybit, Gate: one market kind a call
+            raw += await self._call("fetch_open_orders", symbol, None, None, params, retry=True) or []
         try:
             ids = list(map(_ID, raw))
             fingerprints = dict(zip(ids, map(_FINGERPRINT, raw)))
@@ -628,27 +412,29 @@ class ExchangeVenue:
         client_ids.discard(None)
         return OpenOrders(changed, fingerprints, client_ids, answers, self._parsed, {symbol: fingerprints})
 
-    def _parsed(self, key: Any, answer: dict, fingerprint: tuple | None = None) -> OrderReport:
-        """An order answer as a report, parsed again only when its fingerprint changed."""
-        if fingerprint is None:
-            try:
-                fingerprint = _FINGERPRINT(answer)
-            except KeyError:
-                fingerprint = tuple(answer.get(k) for k in _FINGERPRINT_KEYS)
-        hit = self._report_cache.get(key)
-        if hit is None or hit[0] != fingerprint:
-            hit = self._report_cache[key] = (fingerprint, self.order_report(answer))
-        return hit[1]
-
     def commit_listing(self, listing: "OpenOrders") -> None:
         """The caller acted on this listing: the next one reports what changed since."""
         self._open_listing.update(listing.listings)
 
+    def _kind_params(self, operation: str, symbol: str | None) -> list[dict[str, Any]]:
+        """One params dict per call a "without symbol" listing needs: one per market kind where the venue lists
+        one kind per call (``list_per_kind``), else a single call."""
+        if symbol is not None or operation not in self.rules.list_per_kind:
+            return [{}]
+        kinds = sorted({m.kind for m in self.markets.values()})
+        return [{"type": kind} for kind in kinds] if len(kinds) > 1 else [{}]
+
     async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderReport]:
-        return self._reports(await self._call("fetch_open_orders", symbol, None, None, {}, retry=True))
+        raw: list[dict] = []
+        for params in self._kind_params("fetch_open_orders", symbol):
+            raw += await self._call("fetch_open_orders", symbol, None, None, params, retry=True)
+        return self._reports(raw)
 
     async def fetch_my_trades(self, symbol: str | None = None, since_ms: int | None = None) -> list[Fill]:
-        return [self.fill(t) for t in await self._call("fetch_my_trades", symbol, since_ms, None, {}, retry=True)]
+        raw: list[dict] = []
+        for params in self._kind_params("fetch_my_trades", symbol):
+            raw += await self._call("fetch_my_trades", symbol, since_ms, None, params, retry=True)
+        return [self.fill(t) for t in raw]
 
     async def watch_orders(self) -> list[OrderReport]:
         return self._reports(await self._call("watch_orders"))
@@ -657,63 +443,13 @@ class ExchangeVenue:
         return [self.fill(t) for t in await self._call("watch_my_trades")]
 
     async def fetch_balance(self) -> dict[str, Balance]:
-        raw = await self._call("fetch_balance", retry=True)
-        out: dict[str, Balance] = {}
-        for currency, total in (raw.get("total") or {}).items():
-            free, used = (raw.get("free") or {}).get(currency), (raw.get("used") or {}).get(currency)
-            out[currency] = Balance(currency, _d(free) or ZERO, _d(used) or ZERO, _d(total) or ZERO)
-        return out
+        return self.balances(await self._call("fetch_balance", retry=True))
 
     async def fetch_positions(self) -> dict[str, VenuePositionInfo]:
-        """Open derivatives positions by symbol. Size in base units (contracts x contract size), short < 0.
-
-        Binance's v3 positionRisk no longer reports leverage (v2 did): leverage stays None there unless
-        the position carries it; the risk gate then uses its own leverage limit."""
+        """Open derivatives positions by symbol (see ``ReportParsing.positions``)."""
         if not self.has("fetchPositions"):
             return {}
-        out: dict[str, VenuePositionInfo] = {}
-        for p in await self._call("fetch_positions", None, retry=True):
-            contracts = _d(p.get("contracts")) or ZERO
-            if not contracts:
-                continue
-            size = contracts * (_d(p.get("contractSize")) or Decimal(1))
-            if p.get("side") == "short":
-                size = -abs(size)
-            out[p["symbol"]] = VenuePositionInfo(
-                size=size, entry_price=_d(p.get("entryPrice")), mark_price=_d(p.get("markPrice")),
-                leverage=_d(p.get("leverage")), margin=_d(p.get("initialMargin") or p.get("collateral")),
-                liquidation_price=_d(p.get("liquidationPrice")), unrealized_pnl=_d(p.get("unrealizedPnl")))
-        return out
-
-    async def fetch_leverages(self, symbols: list[str]) -> dict[str, Decimal]:
-        """The account's leverage setting per derivatives symbol, as the venue holds it now (the higher of the
-        long and short settings). Symbols the venue cannot tell about are left out."""
-        symbols = [s for s in symbols if s in self.markets and self.markets[s].is_derivative]
-        if not symbols:
-            return {}
-        raw: dict[str, Any] = {}
-        if self.has("fetchLeverages"):
-            raw = await self._call("fetch_leverages", symbols, retry=True) or {}
-        elif self.has("fetchLeverage"):
-            for symbol in symbols:
-                raw[symbol] = await self._call("fetch_leverage", symbol, retry=True)
-        out = {}
-        for symbol, entry in raw.items():
-            if not isinstance(entry, dict):
-                continue
-            values = [v for v in (_d(entry.get("longLeverage")), _d(entry.get("shortLeverage")),
-                                  _d(entry.get("leverage"))) if v is not None]
-            if values:
-                out[entry.get("symbol") or symbol] = max(values)
-        return out
-
-    async def fetch_position_mode(self, symbol: str) -> str | None:
-        """"hedged" (separate long and short positions) or "one-way"; None where the venue cannot say."""
-        if not self.has("fetchPositionMode"):
-            return None
-        raw = await self._call("fetch_position_mode", symbol, retry=True) or {}
-        hedged = raw.get("hedged")
-        return None if hedged is None else "hedged" if hedged else "one-way"
+        return self.positions(await self._call("fetch_positions", None, retry=True))
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         await self._call("set_leverage", int(leverage), symbol)
@@ -722,48 +458,3 @@ class ExchangeVenue:
         closer = getattr(self.exchange, "close", None)
         if closer is not None:
             await closer()
-
-    # -- parsing -----------------------------------------------------------------------------
-    def _reports(self, raw: list[dict]) -> list[OrderReport]:
-        """Parse a list of ccxt orders, reusing the last report for an order whose answer has not changed."""
-        return [self._parsed(o["id"], o) if o.get("id") is not None else self.order_report(o) for o in raw or []]
-
-    def order_report(self, raw: dict, fallback_client_id: str | None = None, client_id: str | None = None) -> OrderReport:
-        """A ccxt order as an OrderReport. ``client_id`` (we know whose order this is) beats anything in
-        the answer; then the id we sent for this venue id; then ``info.origClientOrderId`` (Binance's cancel
-        answers carry the cancel's own id as clientOrderId); then the answer's clientOrderId."""
-        filled = _d(raw.get("filled"))
-        raw_status = raw.get("status")
-        status = _STATUS.get(raw_status or "", OrderStatus.OPEN)
-        if status is OrderStatus.OPEN and filled:
-            status = OrderStatus.PARTIALLY_FILLED
-        venue_id = None if raw.get("id") is None else str(raw["id"])
-        info = raw.get("info") if isinstance(raw.get("info"), dict) else {}
-        client_id = (client_id or (self._venue_ids.get(venue_id) if venue_id else None)
-                     or info.get("origClientOrderId") or raw.get("clientOrderId") or fallback_client_id)
-        side = raw.get("side")
-        return OrderReport(
-            venue=self.name, symbol=raw.get("symbol") or "", venue_order_id=venue_id, client_order_id=client_id,
-            side=Side(side) if side in ("buy", "sell") else None,
-            type=_TYPES.get(str(raw.get("type") or "").lower()),
-            status=status, amount=_d(raw.get("amount")), filled=filled, price=_d(raw.get("price")),
-            trigger_price=_d(raw.get("triggerPrice")), average=_d(raw.get("average")),
-            timestamp_ms=raw.get("timestamp"), raw_status=raw_status,
-        )
-
-    def fill(self, t: dict) -> Fill:
-        fee = t.get("fee") or {}
-        venue_order_id = None if t.get("order") is None else str(t["order"])
-        info = t.get("info") if isinstance(t.get("info"), dict) else {}
-        client_id = (self._venue_ids.get(venue_order_id, "") if venue_order_id else "") or \
-            t.get("clientOrderId") or info.get("clientOrderId") or info.get("c")
-        return Fill(
-            venue=self.name, trade_id=str(t["id"]), client_order_id=client_id or "", venue_order_id=venue_order_id,
-            symbol=t["symbol"], side=Side(t["side"]), price=Decimal(str(t["price"])), amount=Decimal(str(t["amount"])),
-            fee=_d(fee.get("cost")) or ZERO, fee_currency=fee.get("currency") or "",
-            liquidity=t.get("takerOrMaker"), timestamp_ms=int(t.get("timestamp") or 0),
-        )
-
-    def remember(self, venue_order_id: str, client_order_id: str) -> None:
-        self._venue_ids[venue_order_id] = client_order_id
-        self._report_cache.pop(venue_order_id, None)  # a cached report may carry the id we knew before

@@ -13,10 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 import ccxt
-import ccxt.pro
 
 from .. import credentials
 from ..config import VenueConfig
+from . import lazy_ccxt
 from .ccxt_venue import ExchangeVenue
 
 DEMO_EXCHANGES = ("binance", "binanceusdm", "binancecoinm", "bybit")
@@ -31,11 +31,10 @@ class VenueSetupError(Exception):
 
 
 def exchange_class(exchange_id: str) -> type:
-    cls = getattr(ccxt.pro, exchange_id, None)
-    if cls is None or exchange_id not in ccxt.pro.exchanges:
-        cls = getattr(ccxt.async_support, exchange_id, None) if exchange_id in ccxt.exchanges else None
+    """The exchange's ccxt.pro class (async where pro has none). Only that exchange's modules are imported."""
+    cls = lazy_ccxt.exchange_class(exchange_id)
     if cls is None:
-        close = difflib.get_close_matches(exchange_id, ccxt.exchanges, n=3)
+        close = difflib.get_close_matches(exchange_id, lazy_ccxt.exchange_ids(), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see ccxt.exchanges for the ids"
         raise VenueSetupError(f"unknown exchange id {exchange_id!r}{hint}")
     return cls
@@ -74,24 +73,54 @@ def _is_ws(url: Any) -> bool:
     return isinstance(url, str) and url.startswith(("ws://", "wss://"))
 
 
-def apply_endpoint_overrides(exchange: Any, rest_url: str | None, ws_url: str | None) -> None:
+WS_CLASSES = ("public", "private", "api")
+
+
+def ws_class(path: tuple[str, ...]) -> str:
+    """Which stream a websocket URL in ccxt's ``urls['api']`` serves, from its keys: the WebSocket API (Binance's
+    ``ws-api``, Bybit's ``private.trade``), a private (user) stream, or market data."""
+    keys = [k.lower() for k in path]
+    if any("ws-api" in k or k == "trade" for k in keys):
+        return "api"
+    if any("private" in k for k in keys):
+        return "private"
+    return "public"
+
+
+def ws_urls(api: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Every websocket URL under ``api`` with its key path."""
+    if isinstance(api, dict):
+        return [item for k, v in api.items() for item in ws_urls(v, (*path, str(k)))]
+    return [(path, api)] if _is_ws(api) else []
+
+
+def apply_endpoint_overrides(exchange: Any, rest_url: str | None, ws_url: str | None,
+                             ws_bases: dict[str, str | None] | None = None) -> None:
+    """Rebase REST URLs on ``rest_url`` and websocket URLs on their class's base (``ws_bases``: public, private,
+    api), else ``ws_url``. A venue whose streams all hang off one URL cannot be split: asked to, it is refused."""
     api = exchange.urls.get("api")
-    if not isinstance(api, dict) or not (rest_url or ws_url):
+    bases = {c: (ws_bases or {}).get(c) or ws_url for c in WS_CLASSES}
+    if not isinstance(api, dict) or not (rest_url or any(bases.values())):
         return
+    split = {b for c, b in (ws_bases or {}).items() if b}
+    if split and len(ws_urls(api)) == 1 and len({*split, ws_url} - {None}) > 1:
+        raise VenueSetupError(f"{exchange.id} builds every stream from one websocket URL "
+                              f"({ws_urls(api)[0][1]}): set ws_url only, not separate ws_*_url")
     original: dict[str, str] = {}  # new REST base -> the URL it replaced
 
-    def walk(node: Any) -> Any:
+    def walk(node: Any, path: tuple[str, ...]) -> Any:
         if isinstance(node, dict):
-            return {k: walk(v) for k, v in node.items()}
+            return {k: walk(v, (*path, str(k))) for k, v in node.items()}
         if _is_ws(node):
-            return _rebase(node, ws_url) if ws_url else node
+            base = bases[ws_class(path)]
+            return _rebase(node, base) if base else node
         if isinstance(node, str) and rest_url:
             new = _rebase(node, rest_url)
             original.setdefault(new, node)
             return new
         return node
 
-    exchange.urls["api"] = walk(api)
+    exchange.urls["api"] = walk(api, ())
     _keep_error_mapping(exchange, original)
 
 
@@ -137,7 +166,8 @@ def build_exchange(vc: VenueConfig, creds: credentials.Credentials | None = None
             raise VenueSetupError(f"{vc.exchange} has no demo-trading mode in ccxt; exchanges with one: "
                                   f"{', '.join(DEMO_EXCHANGES)}; use environment = \"testnet\" where there is a test URL")
         exchange.enable_demo_trading(True)
-    apply_endpoint_overrides(exchange, vc.rest_url, vc.ws_url)
+    apply_endpoint_overrides(exchange, vc.rest_url, vc.ws_url, {"public": vc.ws_public_url,
+                                                                "private": vc.ws_private_url, "api": vc.ws_api_url})
     return exchange
 
 

@@ -7,11 +7,11 @@ that says what to do.
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from enum import Enum
 
 import ccxt
+
+from ..redaction import redact, register_secret
 
 
 class ErrorKind(str, Enum):
@@ -26,27 +26,8 @@ class ErrorKind(str, Enum):
 
 # ccxt puts the signed URL into many error messages (and, at DEBUG, the request headers with the API key
 # into its log); a signature or key must never reach a log, the journal, an export or a traceback.
-_SECRET_PARAM = re.compile(
-    r"(?i)([\"']?\b(?:signature|api[_-]?key|apikey|secret|passphrase|password|x-mbx-apikey|sign|listenKey)[\"']?)"
-    r"(\s*[=:]\s*[\"']?)([^&\s\"',}]+)")
-_known: set[str] = set()  # secret values in use this process: redacted wherever they appear
-_lock = threading.Lock()
-
-
-def register_secret(value: object) -> None:
-    """Remember a secret's value so that redact() removes it verbatim, whatever surrounds it."""
-    text = str(value or "")
-    if len(text) >= 6:  # shorter strings would redact ordinary words
-        with _lock:
-            _known.add(text)
-
-
-def redact(text: str) -> str:
-    """Key-value secrets become ``name:***`` (never ``name=...``); known secret values become ``***``."""
-    for secret in sorted(_known, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, "***")
-    return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}:***", text)
+# redact and register_secret (workstation.redaction, which needs no ccxt) are re-exported under the venues' names.
+__all__ = ["ErrorKind", "RedactingFilter", "VenueError", "classify", "redact", "register_secret", "root_cause"]
 
 
 class RedactingFilter(logging.Filter):
@@ -103,6 +84,9 @@ def classify(exc: BaseException, operation: str) -> ErrorKind:
         return ErrorKind.UNKNOWN_OUTCOME if write else ErrorKind.TRANSIENT
     if isinstance(exc, ccxt.OrderNotFound):
         return ErrorKind.NOT_FOUND
+    if isinstance(exc, ccxt.DuplicateOrderId) and operation == "create_order":
+        # the venue already holds an order with our client id (an earlier send did arrive): look it up
+        return ErrorKind.UNKNOWN_OUTCOME
     if isinstance(exc, ccxt.AuthenticationError):
         return ErrorKind.AUTH
     if isinstance(exc, (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.ArgumentsRequired, ccxt.NotSupported)):

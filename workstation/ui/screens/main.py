@@ -158,8 +158,8 @@ class MainScreen(OrderPathActions, CockpitActions, Screen):
         self.panes.show(tab)
         if focus:
             widget = {"tape": None, "alerts": "#alerts-side" if self.panes.side_visible else "#alerts-b"}.get(
-                tab, f"#{tab}-table")
-            if widget:
+                tab, f"#{PANELS[tab][3]}")
+            if widget and self.query_one(widget).can_focus:
                 self.query_one(widget).focus()
         self.app.dirty.everything = True
 

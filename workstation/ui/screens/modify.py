@@ -28,15 +28,16 @@ class ModifyScreen(ModalScreen[tuple[Decimal | None, Decimal | None] | None]):
             yield Static(f" Modify {o.side.value} {o.symbol} {o.client_order_id}", classes="dialog-title")
             with Grid(id="modify-form"):
                 yield Label("Amount")
-                yield Input(str(o.amount), id="new-amount", compact=True, restrict=r"[0-9.]*")
+                yield Input(str(o.amount), id="new-amount", compact=True)
                 yield Label("Price")
                 yield Input("" if o.spec.price is None else str(o.spec.price), id="new-price", compact=True,
-                            restrict=r"[0-9.]*", disabled=o.spec.price is None)
+                            disabled=o.spec.price is None)
             yield Static("", id="modify-error")
             yield Static("[b]enter[/] send the change   [b]esc[/] keep the order as it is", classes="dialog-hint")
 
     def _value(self, widget_id: str) -> Decimal | None:
-        return fmt.parse_decimal(self.query_one(widget_id, Input).value, positive=True)
+        return fmt.parse_decimal(self.query_one(widget_id, Input).value, positive=True,
+                                 what=widget_id.removeprefix("#new-"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

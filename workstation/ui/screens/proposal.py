@@ -284,19 +284,20 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
             yield Static(f" Edit, then approve: {o.side.value} {o.symbol} {words(spec.type)}", classes="dialog-title")
             with Grid(id="edit-form"):
                 yield Label("Amount")
-                yield Input(str(spec.amount), id="edit-amount", compact=True, restrict=r"[0-9.]*")
+                yield Input(str(spec.amount), id="edit-amount", compact=True)
                 yield Label("Price")
                 yield Input("" if spec.price is None else str(spec.price), id="edit-price", compact=True,
-                            restrict=r"[0-9.]*", disabled=spec.price is None)
+                            disabled=spec.price is None)
                 yield Label("Trigger")
                 yield Input("" if spec.trigger_price is None else str(spec.trigger_price), id="edit-trigger",
-                            compact=True, restrict=r"[0-9.]*", disabled=spec.trigger_price is None)
+                            compact=True, disabled=spec.trigger_price is None)
             yield Static("", id="edit-error")
             yield Static("[b]enter[/] approve with these values   [b]esc[/] back", classes="dialog-hint")
 
     def _value(self, widget_id: str) -> Decimal | None:
         widget = self.query_one(widget_id, Input)
-        return None if widget.disabled else fmt.parse_decimal(widget.value, positive=True)
+        return None if widget.disabled else fmt.parse_decimal(widget.value, positive=True,
+                                                              what=widget_id.removeprefix("#edit-"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -18,7 +18,7 @@ once per app and re-used (``prepare``): opening it costs no widget building.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
@@ -27,6 +27,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
+from ...desk.errors import DeskError
 from ...domain.money import ZERO
 from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, TimeInForce, TriggerSource
 from .. import format as fmt
@@ -34,16 +35,12 @@ from ..keys import TICKET_BINDINGS
 from ..preview import preview
 from ..widgets.choice import Choice
 from ..widgets.minibook import MiniBook
-from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, DISTRIBUTIONS, EXTRA, FIELDS, LABELS, OPTIONAL,
-                          PLACEHOLDERS, TRIGGER_SOURCES, TYPES, UNITS)
+from .ticket_form import extra_fields, main_fields
+from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, EXTRA, FIELDS, LABELS, OPTIONAL, PLACEHOLDERS,
+                          TRIGGER_SOURCES, TYPES, UNITS)
 from .ticket_view import explain as explain_request
 from .ticket_view import preview_lines
 
-NUMBER = r"[0-9.,_]*"
-
-
-def type_value(t: Any) -> str:
-    return t.value if isinstance(t, OrderType) else t
 
 
 @dataclass(frozen=True)
@@ -83,12 +80,6 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self._preview_due = False
 
     # -- layout ---------------------------------------------------------------------------------
-    def _type_label(self, t: Any, support: dict[str, str]) -> str:
-        label = type_value(t).replace("_", " ")
-        if support.get(type_value(t)) == "emulated":
-            label += " · emulated"
-        return label
-
     def compose(self) -> ComposeResult:
         market = self.desk.market(self.venue, self.symbol)
         support = self._support()
@@ -98,59 +89,15 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             yield Static(self._hint(), id="ticket-hint")
             with VerticalScroll(id="ticket-body"):
                 with Grid(id="ticket-form"):
-                    yield Label("Side")
-                    yield Choice([("buy", Side.BUY), ("sell", Side.SELL)], value=self.side, id="side")
-                    yield Label("Symbol")
-                    yield Choice([(fmt.short_symbol(s), s) for s in self.symbols], value=self.symbol, id="symbol")
-                    yield Label("Amount")
-                    yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=NUMBER)
-                    yield Label("Units")
-                    yield Choice([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
-                                 value="base", id="unit")
-                    yield Label("Type")
-                    yield Choice([(self._type_label(t, support), t) for t in self.types], value=OrderType.LIMIT,
-                                 id="type")
-                    yield Label("TIF", id="lbl-tif")
-                    yield Choice([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
-                                 value=TimeInForce.GTC, id="tif")
-                    yield Label("Price", id="lbl-price")
-                    yield Input(placeholder="limit price", compact=True, id="price", restrict=NUMBER)
-                    yield Label("Trigger", id="lbl-trigger")
-                    yield Input(placeholder="trigger price", compact=True, id="trigger", restrict=NUMBER)
-                    yield Label("Fires on", id="lbl-trigger_by")
-                    yield Choice([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
-                                 id="trigger_by")
-                    yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
-                    yield Checkbox("reduce-only", compact=True, id="reduce_only",
-                                   disabled=support.get("reduce_only") != "native")
+                    yield from main_fields(market, support, self.symbols, self.side, self.symbol, self.types)
                 yield Static("", id="ticket-preview")
                 yield Static("", id="ticket-explain")
                 yield Static("", id="ticket-problems")
         # (the book beside the ticket is mounted into the wrap on mount: see on_mount)
 
-    def _extra_fields(self) -> list:
-        """The fields only brackets, trailing stops and scaled orders use: built the first time one is
-        chosen (most tickets are a limit or a market order, and fewer widgets open faster)."""
-        return [
-            Label("Trail", id="lbl-trail"),
-            Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=r"[0-9.,_%]*"),
-            Label("Stop-loss", id="lbl-stop"),
-            Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER),
-            Label("Take-prof", id="lbl-tp"),
-            Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER),
-            Label("From", id="lbl-start"),
-            Input(placeholder="first price", compact=True, id="start", restrict=NUMBER),
-            Label("To", id="lbl-end"),
-            Input(placeholder="last price", compact=True, id="end", restrict=NUMBER),
-            Label("Orders", id="lbl-count"),
-            Input("5", placeholder="2 to 50", compact=True, id="count", restrict=r"[0-9]*"),
-            Label("Sizes", id="lbl-distribution"),
-            Choice([(d, d) for d in DISTRIBUTIONS], value="equal", id="distribution"),
-        ]
-
     async def _ensure_extra(self) -> None:
         if not self.query("#ticket-extra"):
-            await self.query_one("#ticket-body").mount(Grid(*self._extra_fields(), id="ticket-extra"),
+            await self.query_one("#ticket-body").mount(Grid(*extra_fields(), id="ticket-extra"),
                                                        after="#ticket-form")
 
     @property
@@ -334,9 +281,9 @@ class TicketScreen(ModalScreen[StageRequest | None]):
     # -- the spec ---------------------------------------------------------------------------------
     def _decimal(self, field: str, label: str) -> Decimal | None:
         try:
-            return fmt.parse_decimal(self.query_one(f"#{field}", Input).value)
+            return fmt.parse_decimal(self.query_one(f"#{field}", Input).value, what=label)
         except ValueError as exc:
-            raise InvalidSpec(f"{label}: {exc}") from None
+            raise InvalidSpec(str(exc)) from None
 
     def _amount(self, raw: Decimal, unit: str, price: Decimal | None) -> Decimal:
         market = self.desk.market(self.venue, self.symbol)
@@ -364,16 +311,17 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         """(trailing_amount, trailing_percent) from "50" or "0.5%"."""
         if not self._has_extra:
             return None, None
-        text = self.query_one("#trail", Input).value.strip().replace(",", "").replace("_", "")
+        text = self.query_one("#trail", Input).value.strip()
         if not text:
             return None, None
         percent = text.endswith("%")
         try:
-            value = Decimal(text.rstrip("%"))
-        except InvalidOperation:
-            raise InvalidSpec(f"trail: {text!r} is not a number (an amount, or a percent like 0.5%)") from None
-        if not value.is_finite() or value <= 0:
-            raise InvalidSpec("trail: must be positive")
+            value = fmt.parse_decimal(text.removesuffix("%"), positive=True, what="trail (an amount, or a percent "
+                                      "like 0.5%)")
+        except ValueError as exc:
+            raise InvalidSpec(str(exc)) from None
+        if value is None:
+            raise InvalidSpec("trail: type an amount, or a percent like 0.5%")
         return (None, value) if percent else (value, None)
 
     def build_request(self) -> StageRequest:
@@ -418,7 +366,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             if start is None or end is None:
                 raise InvalidSpec("a scaled order needs a first and a last price")
             if not count_text.isdigit():
-                raise InvalidSpec("a scaled order needs a number of orders (2 to 50)")
+                raise InvalidSpec(f"orders: {count_text!r:.20} is not a whole number; a scaled order needs 2 to 50")
             total = self._amount(raw, unit, (start + end) / 2)
             base = OrderSpec(type=OrderType.LIMIT, amount=total, price=start, time_in_force=tif,
                              post_only=post_only, **common)
@@ -457,7 +405,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         explain_box = self.query_one("#ticket-explain", Static)
         try:
             request = self.build_request()
-        except (InvalidSpec, ValueError, TypeError) as exc:
+        except (InvalidSpec, ValueError, TypeError, DeskError) as exc:
             self.last_spec, self.last_request, self.last_error, self.last_problems = None, None, str(exc), []
             out.update(Text(f"  {exc}", style="italic"))
             problems_box.update("")

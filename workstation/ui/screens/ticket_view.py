@@ -53,6 +53,10 @@ DEFAULT_PLACEHOLDERS = {"price": "limit price", "trigger": "trigger price", "tra
                         "count": "2 to 50"}
 
 
+def type_value(t: Any) -> str:
+    return t.value if isinstance(t, OrderType) else t
+
+
 TYPE_WORDS = {
     OrderType.MARKET: "market", OrderType.LIMIT: "limit", OrderType.STOP_MARKET: "stop",
     OrderType.STOP_LIMIT: "stop-limit", OrderType.TAKE_PROFIT_MARKET: "take-profit",

@@ -3,7 +3,9 @@
 Two panes (registered in ui/registry.py): A holds orders and approvals, B positions and executions (and,
 when the top row with the tape and alerts is not on screen, those two as well). With ``all_tables`` (140 columns and more by
 default) each panel shows with its own title line; otherwise each pane shows one panel, and its
-title line lists the pane's tabs with the active one marked (o, w, p, l, i, n switch them).
+title line lists the pane's tabs with the active one marked (o, w, p, l, i, n, j switch them; a click
+on the title line goes to the next). Panels beyond the four tables (a registered one, such as the copilot
+log) show below them on a large terminal when their key selects them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ TITLES = {tab: title for tab, (_, title, _, _) in PANELS.items()}
 PANES = {pane: tuple(tab for tab, (p, _, _, _) in PANELS.items() if p == pane) for pane in ("pane-a", "pane-b")}
 PANE_OF = {tab: pane for pane, tabs in PANES.items() for tab in tabs}
 SIDE_TABS = ("tape", "alerts")  # in the top row's side column when it is on screen
+CORE = ("orders", "approvals", "positions", "executions")  # all on screen at once on a large terminal
 
 
 class Panel(Vertical):
@@ -31,6 +34,13 @@ class Panel(Vertical):
     def compose(self):
         yield Static("", classes="panel-title", markup=True)
         yield self.body
+
+    def on_click(self, event) -> None:
+        """A click on the title line: the pane's next tab (keyboard first: o w p l i n j do the same)."""
+        if event.widget is not None and event.widget.has_class("panel-title"):
+            panes = getattr(self.screen, "panes", None)
+            if panes is not None:
+                panes.next_tab(PANE_OF[self.tab])
 
     def set_title(self, text: str) -> None:
         title = self.query_one(".panel-title", Static)
@@ -58,8 +68,14 @@ class Panes:
         if tab in SIDE_TABS and self.side_visible:
             return True
         if self.all_tables:
-            return tab not in SIDE_TABS
+            return tab in CORE or (tab not in SIDE_TABS and self.active[PANE_OF[tab]] == tab)
         return self.active[PANE_OF[tab]] == tab
+
+    def next_tab(self, pane: str) -> None:
+        tabs = self.tabs_of(pane)
+        if tabs:
+            self.show(tabs[(tabs.index(self.active[pane]) + 1) % len(tabs)] if self.active[pane] in tabs else tabs[0])
+            self.screen.app.dirty.everything = True
 
     def show(self, tab: str) -> None:
         pane = PANE_OF[tab]
@@ -74,9 +90,7 @@ class Panes:
                 self.active[pane] = tabs[0]
             for tab in PANES[pane]:
                 panel = self.screen.query_one(f"#panel-{tab}", Panel)
-                shown = tab in tabs and (self.all_tables or self.active[pane] == tab)
-                if tab in SIDE_TABS and self.all_tables:
-                    shown = False
+                shown = tab in tabs and self.visible(tab) and not (tab in SIDE_TABS and self.all_tables)
                 panel.display = shown
                 panel.set_title(self._title(tab, tabs) if shown else "")
 

@@ -74,19 +74,25 @@ class StatusBar(Horizontal):
         if not states:
             self._set("venue", "no venue", {"-bad": True})
             return
-        parts, bad = [], False
+        parts, bad, warn = [], False, False
         for s in states:
+            streams = getattr(s, "streams", "") or ("live" if s.streams_ok else "polling")
             if connecting and not s.connected:
                 parts.append(f"{s.name} ◌ connecting…")
+            elif "down" in streams:  # a stream the trader counts on is down: say so, and that we poll instead
+                warn = True
+                gone = [name for name in ("market stream", "user stream") if f"{name} down" in streams]
+                parts.append(f"{s.name} ● {' + '.join(gone) or 'stream'} DOWN: polling")
             elif s.connected and not s.last_error:
-                parts.append(f"{s.name} ● {'live' if s.streams_ok else 'polling'}")
+                parts.append(f"{s.name} ● {streams}")
             else:
                 bad = True
                 parts.append(f"{s.name} ○ {s.last_error or 'disconnected'}"[:48])
-        self._set("venue", "  ".join(parts), {"-bad": bad, "-ok": not bad})
+        self._set("venue", "  ".join(parts), {"-bad": bad, "-warn": warn and not bad, "-ok": not bad and not warn})
         self._reconcile(states, reconcile or [])
         low = [s for s in states if s.rate_capacity and s.rate_remaining / s.rate_capacity < 0.2]
         rate = "  ".join(f"{s.name + ' ' if len(states) > 1 else ''}{s.rate_remaining}/{s.rate_capacity}"
+                         + (" ↻" + s.refresh.removeprefix("every ").split(",")[0] if getattr(s, "refresh", "") else "")
                          for s in states)
         self._set("rate", f"rate {rate}", {"-bad": bool(low)})
 

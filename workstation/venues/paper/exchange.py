@@ -3,6 +3,11 @@
 Same method names, signatures, structures and exception classes as a ccxt.pro
 exchange, so the adapter drives paper and real venues with the same code. Every number
 in a returned structure is a Decimal (timestamps are ints, as in ccxt).
+
+With a `state_path` the venue keeps its own state in that file (see state.py): saved every
+`save_every_s` of wall time while the clock runs and on close, and resumed when built again.
+A venue resumed with a later `start_ms` (the factory passes the wall clock) catches up to it
+as clock.py describes: it kept running while we were away.
 """
 
 from __future__ import annotations
@@ -10,42 +15,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+import logging
+import random
+import time
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ccxt.base.errors import (
-    BadRequest, BadSymbol, ExchangeClosedByUser, ExchangeNotAvailable, InvalidOrder, NetworkError,
+    BadRequest, BadSymbol, ExchangeClosedByUser, ExchangeNotAvailable, InvalidOrder,
     NotSupported, OnMaintenance, OrderNotFound, RateLimitExceeded, RequestTimeout,
 )
 
-from .accounts import q8
+from .clock import TICK_S, Pacer, catch_up
 from .faults import FaultInjector
-from .market import DEFAULT_SPECS, MINUTE_MS, MarketSpec
+from .market import DEFAULT_SPECS, MarketSpec
 from .matching import Order
+from .public import BookFeed, PublicData, filter_rows
+from .state import (
+    RESET_HINT, PaperStateError, dump as dump_state, read as read_state, restore as restore_state, rng_list,
+    rng_tuple, write as write_state,
+)
 from .rules import parse_amount, parse_price, parse_tif, to_decimal
 from .simulator import Simulator
+from .private import PrivateStreams
 from .streams import Notifier
-from .structures import (
-    FEATURES, HAS, TIMEFRAME_MS, TIMEFRAMES, iso8601, market_dict, order_dict, position_dict, trade_dict,
-)
+from .structures import FEATURES, HAS, TIMEFRAMES, edit_order_features, iso8601, market_dict, \
+    order_dict, position_dict, trade_dict
 from .transport import LatencyModel, TokenBucket
 
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: reproducible runs
 DEFAULT_BALANCES = {"USDT": "100000", "BTC": "1", "ETH": "10", "SOL": "100"}
 TICK_SIZE = 4  # ccxt precisionMode
 MAX_CLIENT_ID = 64
-DAY_MS = 86_400_000
+
+log = logging.getLogger(__name__)
 
 
-def _filter(rows: list[Any], since: int | None, limit: int | None) -> list[Any]:
-    """ccxt convention: with since, the first `limit` from since; without, the latest."""
-    if since is not None:
-        rows = [r for r in rows if r["timestamp"] >= since]
-        return rows[:limit] if limit is not None else rows
-    return rows[-limit:] if limit else rows
-
-
-class PaperExchange:
+class PaperExchange(PublicData, PrivateStreams):
     id = "paper"
     name = "Paper (simulated)"
     precisionMode = TICK_SIZE
@@ -54,20 +61,30 @@ class PaperExchange:
                  faults: dict[str, float] | None = None, balances: dict[str, str] | None = None,
                  start_ms: int | None = None, speed: float = 1.0, rate_limit: int = 1200,
                  rate_window_ms: int = 60_000, maintenance_ms: int = 30_000,
-                 specs: tuple[MarketSpec, ...] = DEFAULT_SPECS) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
+                 specs: tuple[MarketSpec, ...] = DEFAULT_SPECS, modify: str = "cancel_replace",
+                 state_path: str | Path | None = None, save_every_s: float = 1.0) -> None:
         self.seed = seed
         self.latency = latency
-        self.speed = speed
+        self._pacer = Pacer(speed)
         self._faults = FaultInjector(seed, faults, maintenance_ms)
+        self._client_ids = random.Random(f"client-ids:{seed}")
+        self.state_path = Path(state_path) if state_path is not None else None
+        self.save_every_s = save_every_s
+        saved = read_state(self.state_path) if self.state_path is not None else None
+        self._file_known = saved is not None  # the file exists, as far as this venue knows
         start = DEFAULT_START_MS if start_ms is None else start_ms
         wallet = {k: to_decimal(v, f"balance {k}") for k, v in (balances or DEFAULT_BALANCES).items()}
         self.sim = Simulator(seed, specs, wallet, start,
                              drop_fill=lambda: self._faults.roll("drop_fill_message"))
-        self._bucket = TokenBucket(rate_limit, rate_window_ms, start)
+        self.resumed_from_ms: int | None = None  # the saved clock this venue resumed from
+        self.skipped_ms = 0  # time away that was skipped rather than simulated (clock.py)
+        self._book_feeds: dict[str, BookFeed] = {}
+        if saved is not None:
+            self._resume(saved, start_ms)
+        self._bucket = TokenBucket(rate_limit, rate_window_ms, self.sim.now)
         self.has: dict[str, Any] = dict(HAS)
         self.features: dict[str, Any] = copy.deepcopy(FEATURES)
+        self.set_modify(modify)
         self.timeframes = dict(TIMEFRAMES)
         self.markets: dict[str, dict[str, Any]] = {
             s: market_dict(spec) for s, spec in sorted(self.sim.specs.items())}
@@ -75,14 +92,68 @@ class PaperExchange:
         self.symbols: list[str] = list(self.markets)
         self.currencies: dict[str, dict[str, Any]] = {
             c: {"id": c, "code": c, "precision": Decimal("0.00000001")}
-            for c in sorted({*wallet, *(x for s in specs for x in (s.base, s.quote))})}
+            for c in sorted({*wallet, *self.sim.accounts.total,
+                             *(x for s in specs for x in (s.base, s.quote))})}
         self._notifier = Notifier()
         self._cursors: dict[tuple[str, str | None], int] = {}
         self._book_seen: dict[str, int] = {}
         self._close_gen = 0
         self._task: asyncio.Task[None] | None = None
 
+    # ---- its own state -------------------------------------------------------------------
+    def _resume(self, saved: dict[str, Any], start_ms: int | None) -> None:
+        path = self.state_path
+        try:
+            restore_state(self.sim, saved)
+            self._client_ids.setstate(rng_tuple(saved["client_id_rng"]))
+            for symbol, nonce in saved["book_nonces"].items():  # update ids never go back
+                self._feed(symbol).nonce = nonce
+        except PaperStateError as exc:
+            raise PaperStateError(f"{path}: {exc}; {RESET_HINT}") from None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise PaperStateError(f"{path}: damaged paper state ({type(exc).__name__}: {exc}); "
+                                  f"{RESET_HINT}") from None
+        self.resumed_from_ms = self.sim.now
+        if start_ms is not None:  # the venue kept running while we were away
+            self.skipped_ms = catch_up(self.sim.now, start_ms, self.sim.step, self.sim.skip)
+
+    def save(self) -> None:
+        """Write the venue's state to its file now (atomically). No-op without a state_path.
+
+        A file that vanished after this venue read or wrote it was reset on purpose (`workstation paper
+        reset` while we ran): the reset wins, and this venue stops saving rather than bring the old back."""
+        path = self.state_path
+        if path is None:
+            return
+        if self._file_known and not path.exists():
+            log.warning("paper venue state %s was removed (reset) while this venue ran: no longer saved", path)
+            self.state_path = None
+            return
+        write_state(path, dump_state(self.sim, {
+            "seed": self.seed, "client_id_rng": rng_list(self._client_ids),
+            "book_nonces": {s: self._feed(s).nonce for s in self.sim.markets}}))
+        self._file_known = True
+
+    def _save_logged(self) -> None:
+        """Save; a full or read-only disk is logged (and tried again), never the end of the clock."""
+        try:
+            self.save()
+        except OSError as exc:
+            log.error("paper venue state not saved to %s: %s", self.state_path, exc)
+
     # ---- control surface ---------------------------------------------------------------
+    def set_modify(self, mode: str) -> None:
+        """How editOrder behaves: "cancel_replace" (Binance spot) or "amend" (in place). Shown as
+        `modify_semantics` and in features[...]["editOrder"] for the adapter."""
+        edit_features = edit_order_features(mode)  # refuses an unknown mode
+        self.modify_semantics = mode
+        self.features["spot"]["editOrder"] = dict(edit_features)
+        self.features["swap"]["linear"]["editOrder"] = dict(edit_features)
+
+    @property
+    def speed(self) -> float:
+        return self._pacer.speed
+
     def milliseconds(self) -> int:
         return self.sim.now
 
@@ -92,13 +163,23 @@ class PaperExchange:
 
     async def start(self) -> None:
         if self._task is None or self._task.done():
+            self._pacer.anchor(self.sim.now)
             self._task = asyncio.create_task(self._run(), name="paper-exchange-clock")
 
     async def _run(self) -> None:
-        dt = max(1, round(100 * self.speed))
+        """Simulated time follows monotonic time x speed, whatever the loop's load (clock.py)."""
+        next_save = time.monotonic() + self.save_every_s
         while True:
-            await asyncio.sleep(0.1)
-            self.step(dt)
+            await asyncio.sleep(TICK_S)
+            target = self._pacer.target()
+            if target > self.sim.now:
+                self.skipped_ms += catch_up(self.sim.now, target, self.sim.step, self.sim.skip)
+                self._notifier.notify()
+            if self.state_path is not None and time.monotonic() >= next_save:
+                began = time.monotonic()
+                self._save_logged()
+                # a big history makes a save slow: space them so saving stays under ~5% of the time
+                next_save = time.monotonic() + max(self.save_every_s, 20 * (time.monotonic() - began))
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -106,6 +187,7 @@ class PaperExchange:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._save_logged()
         self._close_gen += 1
         self._cursors.clear()  # a new connection subscribes afresh: what was pushed meanwhile is not replayed
         self._book_seen.clear()
@@ -157,9 +239,6 @@ class PaperExchange:
             raise BadSymbol(f"paper does not have market symbol {symbol}")
         return spec
 
-    def market(self, symbol: str) -> dict[str, Any]:
-        return self.markets[self._spec(symbol).symbol]
-
     async def _gate(self, weight: int, private: bool) -> None:
         if self.latency is not None:
             await asyncio.sleep(self.latency.sample_ms() / 1000)
@@ -202,117 +281,14 @@ class PaperExchange:
             raise OrderNotFound(f"paper order {order_id if order_id is not None else cid} not found")
         return order
 
+    def _client_id(self, cid: Any) -> str:
+        cid = str(cid)
+        if not 0 < len(cid) <= MAX_CLIENT_ID:
+            raise InvalidOrder(f"paper clientOrderId must be 1..{MAX_CLIENT_ID} characters")
+        return cid
+
     def _order(self, order: Order) -> dict[str, Any]:
         return order_dict(self.sim.specs[order.symbol], order)
-
-    # ---- markets and public data ---------------------------------------------------------
-    async def load_markets(self, reload: bool = False, params: dict[str, Any] | None = None,
-                           ) -> dict[str, dict[str, Any]]:
-        return self.markets
-
-    async def fetch_markets(self, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return list(self.markets.values())
-
-    async def fetch_time(self, params: dict[str, Any] | None = None) -> int:
-        await self._gate(1, private=False)
-        return self.sim.now
-
-    def _book(self, symbol: str, limit: int | None) -> dict[str, Any]:
-        spec = self._spec(symbol)
-        market = self.sim.markets[symbol]
-        sides: dict[str, list[list[Decimal]]] = {}
-        for side in ("bids", "asks"):
-            sizes: dict[int, int] = {p: lv.size for p, lv in market.iter_side(side) if lv.size}
-            for price, queue in self.sim.engine.resting[symbol][side].items():
-                sizes[price] = sizes.get(price, 0) + sum(o.remaining for o in queue)
-            prices = sorted(sizes, reverse=(side == "bids"))[:limit]
-            sides[side] = [[p * spec.tick, sizes[p] * spec.lot] for p in prices]
-        now = self.sim.now
-        return {"symbol": symbol, "bids": sides["bids"], "asks": sides["asks"],
-                "timestamp": now, "datetime": iso8601(now), "nonce": market.version}
-
-    async def fetch_order_book(self, symbol: str, limit: int | None = None,
-                               params: dict[str, Any] | None = None) -> dict[str, Any]:
-        await self._gate(1 if limit is None or limit <= 100 else 5, private=False)
-        return self._book(symbol, limit)
-
-    async def watch_order_book(self, symbol: str, limit: int | None = None,
-                               params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self._spec(symbol)
-        await self._gate_stream(private=False)
-        if self._disconnected():
-            self._book_seen.pop(symbol, None)
-            raise NetworkError("paper websocket connection closed (1006)")
-        market, gen = self.sim.markets[symbol], self._close_gen
-        seen = self._book_seen.get(symbol)
-        while seen is not None and market.version == seen:
-            await self._wait(gen)
-        self._book_seen[symbol] = market.version
-        return self._book(symbol, limit)
-
-    async def fetch_ticker(self, symbol: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        await self._gate(1, private=False)
-        spec = self._spec(symbol)
-        market, now = self.sim.markets[symbol], self.sim.now
-        book = self._book(symbol, 1)
-        rows = [r for r in market.candles.series(MINUTE_MS, now) if r[0] > now - DAY_MS]
-        last = market.last * spec.tick
-        high = low = open_ = last
-        base_volume = quote_volume = Decimal(0)
-        if rows:
-            open_ = rows[0][1] * spec.tick
-            high = max(r[2] for r in rows) * spec.tick
-            low = min(r[3] for r in rows) * spec.tick
-            lots = sum(r[5] for r in rows)
-            base_volume = lots * spec.lot
-            quote_volume = sum(r[4] * r[5] for r in rows) * spec.tick * spec.lot
-        change = last - open_
-        top_bid = book["bids"][0] if book["bids"] else [None, None]
-        top_ask = book["asks"][0] if book["asks"] else [None, None]
-        mark = self.sim.mark(symbol) if spec.is_swap else None
-        index = self.sim.mark(spec.tracks) if spec.tracks else None
-        return {
-            "symbol": symbol, "timestamp": now, "datetime": iso8601(now),
-            "high": high, "low": low, "bid": top_bid[0], "bidVolume": top_bid[1],
-            "ask": top_ask[0], "askVolume": top_ask[1],
-            "vwap": q8(quote_volume / base_volume) if base_volume else None,
-            "open": open_, "close": last, "last": last, "previousClose": None,
-            "change": change, "percentage": q8(change / open_ * 100) if open_ else None,
-            "average": q8((open_ + last) / 2), "baseVolume": base_volume,
-            "quoteVolume": q8(quote_volume), "markPrice": mark, "indexPrice": index,
-            "info": {"regime": market.regime, "markPrice": mark, "mid": self.sim.mark(symbol)},
-        }
-
-    async def fetch_trades(self, symbol: str, since: int | None = None, limit: int | None = None,
-                           params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        await self._gate(1, private=False)
-        spec = self._spec(symbol)
-        rows = [{
-            "id": t.id, "order": None, "symbol": symbol, "type": None, "side": t.side,
-            "takerOrMaker": None, "price": t.price * spec.tick, "amount": t.lots * spec.lot,
-            "cost": t.price * spec.tick * t.lots * spec.lot * spec.contract_size,
-            "fee": None, "fees": [], "timestamp": t.timestamp, "datetime": iso8601(t.timestamp),
-            "info": {},
-        } for t in self.sim.markets[symbol].trades]
-        return _filter(rows, since, limit)
-
-    async def fetch_ohlcv(self, symbol: str, timeframe: str = "1m", since: int | None = None,
-                          limit: int | None = None, params: dict[str, Any] | None = None,
-                          ) -> list[list[Any]]:
-        await self._gate(2, private=False)
-        spec = self._spec(symbol)
-        frame = TIMEFRAME_MS.get(timeframe)
-        if frame is None:
-            raise BadRequest(f"paper timeframe {timeframe!r} is not supported; "
-                             f"use one of {', '.join(TIMEFRAMES)}")
-        rows = self.sim.markets[symbol].candles.series(frame, self.sim.now)
-        if since is not None:
-            rows = [r for r in rows if r[0] >= since][:limit] if limit else \
-                [r for r in rows if r[0] >= since]
-        elif limit:
-            rows = rows[-limit:]
-        t, lot = spec.tick, spec.lot
-        return [[r[0], r[1] * t, r[2] * t, r[3] * t, r[4] * t, r[5] * lot] for r in rows]
 
     # ---- trading -------------------------------------------------------------------------
     async def create_order(self, symbol: str, type: str, side: str, amount: Any,
@@ -341,10 +317,7 @@ class PaperExchange:
         raw_trigger = params.get("triggerPrice", params.get("stopPrice"))
         trigger = parse_price(spec, raw_trigger, "triggerPrice") if raw_trigger is not None else None
         cid = params.get("clientOrderId")
-        if cid is not None:
-            cid = str(cid)
-            if not 0 < len(cid) <= MAX_CLIENT_ID:
-                raise InvalidOrder(f"paper clientOrderId must be 1..{MAX_CLIENT_ID} characters")
+        cid = self._client_id(cid) if cid is not None else None
         order = self.sim.place(spec, type=type, side=side, lots=lots, price=ticks, trigger=trigger,
                                tif=tif, post_only=post_only,
                                reduce_only=bool(params.get("reduceOnly")), client_id=cid)
@@ -376,20 +349,48 @@ class PaperExchange:
     async def edit_order(self, id: str | None, symbol: str, type: str, side: str,
                          amount: Any = None, price: Any = None,
                          params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """As the venue's `modify` mode says (features[...]["editOrder"]["mode"]):
+
+        - "cancel_replace" (default; Binance spot order/cancelReplace): the original (by `id`, or
+          params cancelOrigClientOrderId) is canceled and reported CANCELED with its own client id; a new
+          order with a new venue id is placed for `amount` (the new order's own quantity: re-sending the
+          full amount after a partial fill buys more than first ordered, as on Binance), with the client id
+          in params newClientOrderId/clientOrderId, or a random one (as ccxt makes up). Returns the new order.
+        - "amend" (binanceusdm, bybit, okx): changed in place, same venue id and client id; `amount` is the
+          order's new total. The place in the queue is kept only for a smaller amount at the same price.
+        """
         params = params or {}
         await self._gate(1, private=True)
         spec = self._spec(symbol)
-        order = self._find(id, symbol, params)
+        if self.modify_semantics == "cancel_replace":
+            orig = params.get("cancelOrigClientOrderId")
+            order = self._find(id, symbol, {"clientOrderId": orig} if id is None and orig else {})
+        else:
+            order = self._find(id, symbol, params)
         if str(type).lower() != order.type or str(side).lower() != order.side:
             raise InvalidOrder("paper editOrder() cannot change an order's type or side")
         lots = parse_amount(spec, amount) if amount is not None else None
         ticks = parse_price(spec, price) if price is not None else None
-        raw_trigger = params.get("triggerPrice")
+        raw_trigger = params.get("triggerPrice", params.get("stopPrice"))
         trigger = parse_price(spec, raw_trigger, "triggerPrice") if raw_trigger is not None else None
-        self.sim.amend(order, lots, ticks, trigger)
-        result = self._order(order)
+        if self.modify_semantics == "amend":
+            self.sim.amend(order, lots, ticks, trigger)
+            result = self._order(order)
+        else:
+            if lots is None:
+                raise InvalidOrder("paper editOrder() (cancel-replace) needs the new order's amount")
+            if ticks is None and order.type == "limit":
+                raise InvalidOrder("paper editOrder() requires a price argument for a limit order")
+            cid = params.get("newClientOrderId") or params.get("clientOrderId") or self._random_client_id()
+            new = self.sim.cancel_replace(order, lots=lots, price=ticks, trigger=trigger,
+                                          client_id=self._client_id(cid))
+            result = self._order(new)
         self._accepted()
         return result
+
+    def _random_client_id(self) -> str:
+        """What ccxt sends when the caller gives no client id (binance: a broker prefix and 22 more)."""
+        return f"x-PAPER{self._client_ids.getrandbits(88):022x}"
 
     async def fetch_order(self, id: str | None, symbol: str | None = None,
                           params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -401,7 +402,7 @@ class PaperExchange:
         if symbol is not None:
             self._spec(symbol)
         rows = [self._order(o) for o in source if symbol is None or o.symbol == symbol]
-        return _filter(rows, since, limit)
+        return filter_rows(rows, since, limit)
 
     async def fetch_open_orders(self, symbol: str | None = None, since: int | None = None,
                                 limit: int | None = None, params: dict[str, Any] | None = None,
@@ -432,7 +433,7 @@ class PaperExchange:
         # filter before building dicts: a poll with `since` must not cost O(every trade ever) dicts
         rows = [trade_dict(self.sim.specs[t.symbol], t) for t in self.sim.trades
                 if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)]
-        return _filter(rows, since, limit)
+        return filter_rows(rows, since, limit)
 
     async def fetch_balance(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
         await self._gate(2, private=True)
@@ -468,58 +469,3 @@ class PaperExchange:
         self.sim.accounts.leverage[spec.symbol] = int(lev)
         return {"info": {"symbol": spec.symbol, "leverage": lev}, "symbol": spec.symbol,
                 "leverage": lev, "marginMode": "isolated"}
-
-    # ---- private streams -----------------------------------------------------------------
-    async def _watch(self, kind: str, symbol: str | None) -> list[dict[str, Any]]:
-        if symbol is not None:
-            self._spec(symbol)
-        await self._gate_stream(private=True)
-        key = (kind, symbol)
-        if self._disconnected():
-            self._cursors.pop(key, None)  # what was pushed meanwhile is lost
-            raise NetworkError("paper websocket connection closed (1006)")
-        log = self.sim.orders_log if kind == "orders" else self.sim.trades_log
-        if kind == "orders":
-            self.sim.stream_orders = True
-        else:
-            self.sim.stream_trades = True
-        gen = self._close_gen
-        cursor = self._cursors.setdefault(key, log.end)
-        while True:
-            items, cursor = log.read(cursor)
-            self._cursors[key] = cursor
-            items = [i for i in items if symbol is None or i["symbol"] == symbol]
-            if items:
-                return items
-            await self._wait(gen)
-
-    async def watch_orders(self, symbol: str | None = None, since: int | None = None,
-                           limit: int | None = None, params: dict[str, Any] | None = None,
-                           ) -> list[dict[str, Any]]:
-        """Orders updated since this watcher's previous call (latest state of each)."""
-        latest: dict[str, dict[str, Any]] = {}
-        for snapshot in await self._watch("orders", symbol):
-            latest.pop(snapshot["id"], None)
-            latest[snapshot["id"]] = snapshot
-        return list(latest.values())
-
-    async def watch_my_trades(self, symbol: str | None = None, since: int | None = None,
-                              limit: int | None = None, params: dict[str, Any] | None = None,
-                              ) -> list[dict[str, Any]]:
-        return await self._watch("trades", symbol)
-
-    # ---- ccxt helpers ----------------------------------------------------------------------
-    def amount_to_precision(self, symbol: str, amount: Any) -> str:
-        lot = self._spec(symbol).lot
-        value = (to_decimal(amount, "amount") / lot).to_integral_value(ROUND_DOWN) * lot
-        if value == 0:
-            raise InvalidOrder(f"paper amount of {symbol} must be greater than minimum amount "
-                               f"precision of {lot}")
-        return str(value)
-
-    def price_to_precision(self, symbol: str, price: Any) -> str:
-        tick = self._spec(symbol).tick
-        return str((to_decimal(price, "price") / tick).to_integral_value(ROUND_HALF_UP) * tick)
-
-    def iso8601(self, timestamp: int | None) -> str | None:
-        return iso8601(timestamp)

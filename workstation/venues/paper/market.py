@@ -162,7 +162,7 @@ class SyntheticMarket:
         self.asks: dict[int, Level] = {}
         self.bid_top = 0
         self.ask_top = 0
-        self.version = 0
+        self.version = 0  # bumps whenever the displayed book may have changed (cheap to test)
         self.last = self.mid
         self.trades: deque[PublicTrade] = deque(maxlen=2000)
         self.candles = Candles()
@@ -221,10 +221,11 @@ class SyntheticMarket:
     # ---- time ----------------------------------------------------------------------
     def advance(self, dt_ms: int, anchor: int | None = None) -> list[tuple[str, int]]:
         """Move the market by dt_ms; returns other traders' market orders (side, lots)."""
-        self.version += 1
         if self.frozen:
-            self._refill(dt_ms)
+            if self._refill(dt_ms):
+                self.version += 1
             return []
+        self.version += 1
         rng = self.rng
         if rng.random() < dt_ms / REGIME_MEAN_MS:
             self.regime = rng.choice([r for r in REGIMES if r != self.regime])
@@ -244,12 +245,16 @@ class SyntheticMarket:
         self._noise()
         return self._flows(dt_ms)
 
-    def _refill(self, dt_ms: int) -> None:
+    def _refill(self, dt_ms: int) -> bool:
+        """Makers top their levels back up; whether any level changed."""
+        changed = False
         for book in (self.bids, self.asks):
             for level in book.values():
                 deficit = level.target - level.size
                 if deficit > 0:
                     level.size += min(deficit, max(1, level.target * dt_ms // REFILL_MS))
+                    changed = True
+        return changed
 
     def _noise(self) -> None:
         # Makers re-quote: one level a step gets a new target; a smaller one is a cancel.
@@ -292,6 +297,7 @@ class SyntheticMarket:
         self.version += 1
 
     def record_trade(self, trade: PublicTrade) -> None:
+        self.version += 1  # a trade took liquidity: the displayed book may have changed
         self.trades.append(trade)
         self.last = trade.price
         self.candles.add(trade.timestamp, trade.price, trade.lots)

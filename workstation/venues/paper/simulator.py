@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from ccxt.base.errors import (
-    DuplicateOrderId, InsufficientFunds, InvalidOrder, OrderImmediatelyFillable, OrderNotFound,
+    DuplicateOrderId, ExchangeError, InsufficientFunds, InvalidOrder, OrderImmediatelyFillable, OrderNotFound,
 )
 
 from .accounts import Accounts, liquidation_price
@@ -58,6 +58,12 @@ class Simulator:
             flows = market.advance(dt_ms, self._anchor(market.spec))
             self.engine.on_step(symbol, flows)
         self.check_liquidations()
+
+    def skip(self, dt_ms: int) -> None:
+        """Let time pass with every market standing still (a long gap is not replayed: see clock.py)."""
+        if dt_ms <= 0:
+            raise ValueError("dt_ms must be positive")
+        self.now += dt_ms
 
     def _anchor(self, spec: MarketSpec) -> int | None:
         if spec.tracks is None:
@@ -157,6 +163,27 @@ class Simulator:
         self.engine.finish(order, "canceled", "canceled by user")
         self.markets[order.symbol].version += 1
 
+    def cancel_replace(self, order: Order, *, lots: int, price: int | None, trigger: int | None,
+                       client_id: str) -> Order:
+        """Binance spot's order/cancelReplace (STOP_ON_FAILURE): the original is canceled (its CANCELED
+        report carries its own client id), then a new order with a new venue id is placed for `lots`:
+        the new order's own quantity, whatever the original already filled. If the cancel fails,
+        nothing is placed; if the new order is refused, the original stays canceled."""
+        if not order.is_open:
+            raise OrderNotFound(f"paper cancel-replace failed: order {order.id} is {order.status}; "
+                                f"nothing was canceled and no new order was placed")
+        if client_id in self.by_client_id:
+            raise DuplicateOrderId(f"paper clientOrderId {client_id!r} was already used; nothing was canceled")
+        spec = self.specs[order.symbol]
+        self.engine.finish(order, "canceled", "canceled by cancel-replace")
+        try:
+            return self.place(spec, type=order.type, side=order.side, lots=lots, price=price,
+                              trigger=trigger, tif=order.tif, post_only=order.post_only,
+                              reduce_only=order.reduce_only, client_id=client_id)
+        except ExchangeError as exc:
+            raise type(exc)(f"paper cancel-replace partly failed: order {order.id} was canceled, "
+                            f"the new order was refused: {exc}") from None
+
     def amend(self, order: Order, lots: int | None, price: int | None, trigger: int | None) -> None:
         if not order.is_open:
             raise OrderNotFound(f"paper order {order.id} is {order.status}; nothing to edit")
@@ -225,11 +252,12 @@ class Simulator:
         if self._drop_fill():
             return  # recorded (REST sees it) but never pushed
         if self.stream_trades:
-            self.trades_log.append(trade_dict(self.specs[order.symbol], trade))
+            self.trades_log.append(trade_dict(self.specs[order.symbol], trade, stream=True))
         self._emit_order(order)
 
     def on_change(self, order: Order) -> None:
         order.updated_ts = self.now
+        self.markets[order.symbol].version += 1
         if not order.is_open:
             self._close_out(order)
         self._emit_order(order)
@@ -245,6 +273,7 @@ class Simulator:
     def activate(self, order: Order) -> bool:
         """A stop fired: make sure it can still be paid for at today's book."""
         order.triggered_ts = order.updated_ts = self.now
+        self.markets[order.symbol].version += 1
         spec = self.specs[order.symbol]
         if order.type == "market":
             try:

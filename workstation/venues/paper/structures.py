@@ -90,6 +90,20 @@ def _features(margin_mode: bool) -> dict[str, Any]:
     }
 
 
+MODIFY_MODES = ("cancel_replace", "amend")
+
+
+def edit_order_features(mode: str) -> dict[str, Any]:
+    """How editOrder behaves, read by the adapter as ``features[type][subType]["editOrder"]["mode"]``:
+    "cancel_replace" (Binance spot order/cancelReplace: the original is canceled, a new order with a new
+    venue id and the client id sent in params; its amount is the new order's own, whatever was filled)
+    or "amend" (binanceusdm, bybit, okx: same venue id and client id, amount is the order's new total)."""
+    if mode not in MODIFY_MODES:
+        raise ValueError(f"paper modify must be one of {', '.join(MODIFY_MODES)}, got {mode!r}")
+    replace = mode == "cancel_replace"
+    return {"mode": mode, "newId": replace, "amount": "new_order" if replace else "total"}
+
+
 FEATURES: dict[str, Any] = {
     "spot": _features(False),
     "swap": {"linear": _features(True), "inverse": None},
@@ -126,8 +140,14 @@ def market_dict(spec: MarketSpec) -> dict[str, Any]:
     }
 
 
-def trade_dict(spec: MarketSpec, trade: Trade) -> dict[str, Any]:
+def trade_dict(spec: MarketSpec, trade: Trade, stream: bool = False) -> dict[str, Any]:
+    """One of our trades. Over REST it carries only the venue's order id, as Binance's myTrades and
+    userTrades do: our client order id is nowhere in it. The stream's copy (`stream=True`) carries
+    it, as Binance's executionReport does."""
     price = trade.price * spec.tick
+    info: dict[str, Any] = {"realizedPnl": trade.realized_pnl, "liquidation": trade.liquidation}
+    if stream:
+        info["clientOrderId"] = trade.client_id
     return {
         "id": trade.id, "order": trade.order_id, "symbol": trade.symbol, "type": None,
         "side": trade.side, "takerOrMaker": "maker" if trade.maker else "taker",
@@ -135,8 +155,7 @@ def trade_dict(spec: MarketSpec, trade: Trade) -> dict[str, Any]:
         "fee": {"cost": trade.fee, "currency": trade.fee_currency, "rate": trade.fee_rate},
         "fees": [{"cost": trade.fee, "currency": trade.fee_currency, "rate": trade.fee_rate}],
         "timestamp": trade.timestamp, "datetime": iso8601(trade.timestamp),
-        "info": {"clientOrderId": trade.client_id, "realizedPnl": trade.realized_pnl,
-                 "liquidation": trade.liquidation},
+        "info": info,
     }
 
 
