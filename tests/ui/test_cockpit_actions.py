@@ -96,14 +96,14 @@ async def test_reverse_turns_a_long_into_the_same_short(paper):
         await paper.pump(500)
         app.main_screen.select_symbol("paper", PERP)
         await settle(pilot, app)
-        await pilot.press("V")
+        await pilot.press("U")
         await confirm(pilot, app)
         await paper.pump(500)
         assert await venue_position(paper, PERP) == Decimal("-0.2")
         # on spot there is nothing to reverse into: refused, nothing sent
         app.main_screen.select_symbol("paper", "BTC/USDT")
         calls = len(paper.create_calls)
-        await pilot.press("V")
+        await pilot.press("U")
         await pilot.pause()
         assert not isinstance(app.screen, PlanScreen) and len(paper.create_calls) == calls
 

@@ -272,7 +272,10 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
         except Exception:  # noqa: BLE001 - a sweep must never stop the screen
             log.exception("expiring stale approvals failed")
         if not self.connecting:
-            self.alert_book.poll()
+            try:
+                self.alert_book.poll()
+            except Exception:  # noqa: BLE001 - the screen's own tick shows a failing Desk; say it once, there
+                log.exception("alert thresholds could not be checked")
 
     # -- candles and the tape -------------------------------------------------------------------
     def load_candles(self, venue: str, symbol: str) -> None:
