@@ -254,6 +254,38 @@ class WorkstationSection(_Section):
     symbols: Symbols = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT")
 
 
+# == The cockpit (issue 14): quantity presets, one-gesture orders, human expiry, layout, alerts ========
+# Kept in one section; config.example.toml documents every key under [cockpit] and [alerts].
+def _off_if_blank(value: Any) -> Any:
+    return None if value == "" else value  # "" turns a threshold off
+
+
+PresetSizes = Annotated[tuple[Money(above=True), ...], BeforeValidator(_not_a_list), Field(min_length=1, max_length=5)]
+Threshold = Annotated[Money(above=True) | None, BeforeValidator(_off_if_blank)]
+
+
+class CockpitConfig(_Section):
+    one_gesture: Flag = True  # the ticket's enter stages AND approves a human's own order (ctrl+s only stages)
+    human_expiry_s: Seconds(0, 86_400) = 300.0  # a human order left waiting for approval expires (0 = never)
+    layout: Literal["auto", "tabs", "all"] = "auto"  # auto: every table at once from 140 columns
+    ui_fps: Whole(1, 60) = 25  # the UI tick: live data reaches the screen at most this often per second
+    grid_levels: Whole(1, 10) = 4  # levels a side in each book of the grid (more when the books are few)
+    presets_notional: PresetSizes = (Decimal("100"), Decimal("500"), Decimal("1000"), Decimal("5000"),
+                                     Decimal("10000"))  # keys 1..5 in quote, for symbols without their own
+    presets: dict[Text(40), PresetSizes] = Field(default_factory=dict)  # symbol -> sizes in base units
+
+
+class AlertsConfig(_Section):
+    fills: Flag = True
+    in_doubt: Flag = True
+    disconnects: Flag = True
+    pnl_loss: Threshold = Decimal("1000")  # day PnL at or below minus this, per account
+    pnl_gain: Threshold = None  # day PnL at or above this
+    margin_near_pct: Annotated[Money(0, 100, above=True) | None, BeforeValidator(_off_if_blank)] = Decimal("80")
+    bell: Flag = False  # ring the terminal bell for warnings and errors
+# == end of the cockpit section ========================================================================
+
+
 class ConfigFile(_Section):
     """The file as written: one table per section."""
 
@@ -264,6 +296,8 @@ class ConfigFile(_Section):
     risk: RiskConfig = Field(default_factory=RiskConfig)
     copilot: CopilotConfig = Field(default_factory=CopilotConfig)
     keys: dict[str, Text(40)] = Field(default_factory=dict)
+    cockpit: CockpitConfig = Field(default_factory=CockpitConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _reserved_names(self) -> "ConfigFile":
@@ -286,6 +320,8 @@ class Config(_Section):
     risk: RiskConfig = Field(default_factory=RiskConfig)
     copilot: CopilotConfig = Field(default_factory=CopilotConfig)
     keys: dict[str, str] = Field(default_factory=dict)
+    cockpit: CockpitConfig = Field(default_factory=CockpitConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @property
     def journal_path(self) -> Path:
@@ -433,6 +469,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
             kwargs["data_dir"] = Path(os.path.expanduser(ws.data_dir))
         return Config(path=path, theme=ws.theme, refresh_interval_s=ws.refresh_interval_s, symbols=ws.symbols,
                       paper=file.paper, risk=file.risk, copilot=file.copilot, keys=dict(file.keys),
+                      cockpit=file.cockpit, alerts=file.alerts,
                       venues=tuple(VenueConfig(name=n, **t.model_dump()) for n, t in file.venues.items()), **kwargs)
     except ValidationError as exc:
         raise ConfigError(_message(where, exc)) from None

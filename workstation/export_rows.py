@@ -163,6 +163,10 @@ def decision_rows(events: list[Event], since_ms: int | None = None) -> list[dict
         elif e.kind == "modified":
             edits.setdefault(cid, []).append({"ts_ms": e.ts_ms, "actor": e.actor, "amount": e.payload.get("amount"),
                                               "price": e.payload.get("price")})
+        elif e.kind == "edited":  # edit-then-approve: the human's change before it went, one entry per field
+            before, after = e.payload.get("before") or {}, e.payload.get("after") or {}
+            edits.setdefault(cid, []).extend({"field": k, "from": before.get(k), "to": v, "ts_ms": e.ts_ms,
+                                              "actor": e.actor} for k, v in after.items())
     outcomes = {r["client_order_id"]: r for r in execution_rows(events)}
     rows = []
     for cid, st in staged.items():

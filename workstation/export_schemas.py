@@ -22,7 +22,7 @@ EXECUTION_SCHEMA: list[tuple[str, str, str]] = [
     ("remaining", F, "amount - filled"),
     ("fill_ratio", F, "filled / amount"),
     ("partial_fill", B, "0 < filled < amount"),
-    ("intended_entry", F, "intended price: the limit price, or the decision mid for a market order"),
+    ("intended_entry", F, "intended price: the limit price, the trigger of a stop / take-profit, or the decision mid for a market order"),
     ("actual_entry", F, "VWAP of the fills (null if nothing filled)"),
     ("limit_price", F, "the limit price of limit-type orders"),
     ("decision_mid", F, "mid when the human or copilot formed the intent (P_d)"),

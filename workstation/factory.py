@@ -73,5 +73,6 @@ def build_desk(config: Config, venues: dict[str, ExchangeVenue] | None = None, j
     return Desk(venues, journal or Journal(config.journal_path), gate=risk_gate(config),
                 settings=DeskSettings(refresh_interval_s=config.refresh_interval_s,
                                       proposal_expiry_s=config.copilot.proposal_expiry_s,
-                                      price_tolerance_bps=config.copilot.price_tolerance_bps),
+                                      price_tolerance_bps=config.copilot.price_tolerance_bps,
+                                      human_expiry_s=config.cockpit.human_expiry_s),
                 symbols=symbols)

@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 

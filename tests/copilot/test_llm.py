@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 import types
@@ -12,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from workstation.config import CopilotConfig
-from workstation.copilot import Copilot, CopilotError, CopilotReply
+from workstation.copilot import Copilot, CopilotError
 from workstation.copilot.llm import ChatClient, LLMCopilot, api_key
 from workstation.copilot.service import make_brain
 from workstation.domain.orders import OrderStatus, Origin

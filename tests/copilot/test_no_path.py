@@ -16,7 +16,7 @@ from workstation.domain.orders import OrderStatus, Origin
 from workstation.venues.ccxt_venue import ExchangeVenue
 
 from .conftest import refresh_books
-from .fake_llm import reply, tool_call, tool_calls
+from .fake_llm import reply, tool_calls
 
 PACKAGE = Path(__file__).resolve().parents[2] / "workstation" / "copilot"
 FORBIDDEN_CALLS = {"approve", "cancel", "modify", "kill", "create_order", "edit_order", "cancel_order",

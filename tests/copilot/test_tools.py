@@ -10,7 +10,7 @@ import pytest
 from workstation.copilot.tools import ACT_TOOLS, READ_TOOLS, SCHEMAS, openai_tools
 from workstation.domain.orders import OrderStatus, Origin
 
-from .conftest import errors_of, move_mid
+from .conftest import errors_of
 
 GOOD = {"symbol": "ETH/USDT", "side": "buy", "type": "limit", "amount": "0.5", "price": "3190.00",
         "rationale": "Buy the dip toward the 20-minute average."}
@@ -37,7 +37,7 @@ def bad(**changes):
     ("stage_order", bad(amount="0.00005"), "amount", "amount_step", ["below the minimum 0.0001", "at least 0.0001"]),
     ("stage_order", bad(amount="0.001"), "amount", "cost_min", ["below the minimum 5 USDT", "at least 0.0016 ETH"]),
     ("stage_order", bad(side="sell", amount="11", price="3210.00"), "amount", "insufficient_balance",
-     ["sells 11 ETH, 10 free", "the most that passes now is 10"]),
+     ["sells 11 ETH, 10 free", "the most that passes every check now is 7.7881 ETH"]),
     ("stage_order", bad(side="sell", type="stop_market", price=..., trigger_price="3300"), "trigger_price",
      "stop_wrong_side", ["above the market", "sell stop", "below 3200"]),
     ("stage_order", bad(type="stop_market", price=..., trigger_price="3100"), "trigger_price",
@@ -75,7 +75,7 @@ async def test_more_than_the_buy_balance(desk, session):
     assert not result.ok
     err = next(e for e in result.errors if e.scenario == "insufficient_balance")
     assert err.field == "amount"
-    assert "1000.00 free" in err.problem and "the most that passes now is 0.3122 ETH" in err.fix
+    assert "1000.00 free" in err.problem and "the most that passes every check now is 0.3122 ETH" in err.fix
 
 
 async def test_malformed_json_and_non_finite_numbers(desk, session):
@@ -116,7 +116,7 @@ async def test_good_stage_is_pending_copilot_order_with_rationale_decision_and_c
     assert cost["slippage_bps"] == Decimal("-31.25")  # resting 10 below a 3200 mid: better than mid
     assert cost["fee"] == Decimal("1.5950")  # 0.5 * 3190 * 0.1% maker
     assert p.decision_mid == Decimal("3200.00") and p.origin == "copilot:test"
-    assert p.impact["position_after"] == Decimal("0.5") and p.impact["quote_used"] == Decimal("1595.00")
+    assert p.impact["position_before"] == Decimal("10") and p.impact["position_after"] == Decimal("10.5") and p.impact["quote_used"] == Decimal("1595.00")
     # journaled as a proposal linked to the order
     rows = list(desk.journal.events(("proposal",)))
     assert rows[-1].payload["orders"] == [order.client_order_id]
@@ -213,3 +213,21 @@ def test_the_catalogue_cannot_approve_send_or_execute():
     for tool in openai_tools():
         params = tool["function"]["parameters"]
         assert params["type"] == "object" and params["additionalProperties"] is False
+
+
+async def test_a_size_past_every_cap_gets_one_answer_and_it_passes(desk, session):
+    """buy 1000 BTC once said "use at most 0.38418" for one rule and "the most that passes now is 1.41545" for
+    another (which broke the first): every size rule now names the same amount, and that amount passes."""
+    result = await session.call("stage_order", bad(symbol="BTC/USDT", amount="1000", type="market", price=...))
+    assert not result.ok
+    fixes = {e.scenario: e.fix for e in result.errors if e.field == "amount"}
+    assert {"max_order_notional", "insufficient_balance"} <= set(fixes)
+    amounts = {fix.rsplit(" is ", 1)[1] for fix in fixes.values()}
+    assert len(amounts) == 1, fixes
+    most = Decimal(amounts.pop().split()[0])
+    assert most > 0
+    from workstation.domain.orders import OrderSpec
+    spec = OrderSpec("paper", "BTC/USDT", "buy", "market", most)
+    assert desk.check(spec) == []
+    lot = desk.market("paper", "BTC/USDT").lot
+    assert any(p.rule == "max_order_notional" for p in desk.check(spec.with_changes(amount=most + lot)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import Decimal
 
 import pandas as pd
 import pytest

@@ -72,6 +72,7 @@ def make_app(paper: Paper, config: Config | None = None, **kwargs):
     kwargs.setdefault("now", lambda: FROZEN)
     kwargs.setdefault("approve_guard_s", 0.0)
     kwargs.setdefault("candles_every_s", 3600)
+    kwargs.setdefault("tape_every_s", 3600)
     return WorkstationApp(paper.desk, config or Config(), **kwargs)
 
 

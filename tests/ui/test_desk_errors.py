@@ -17,9 +17,10 @@ def notes(app) -> list[str]:
 
 
 async def stage_from_ticket(pilot, amount: str = "0.01") -> None:
+    """A market order staged for approval (ctrl+s: the ticket's enter would send it at once)."""
     await pilot.press("b")
     await pilot.pause()
-    await pilot.press(*amount, "enter")
+    await pilot.press("ctrl+o", *amount, "ctrl+s")
     await pilot.pause()
 
 

@@ -208,7 +208,7 @@ async def test_ticket_bracket_and_emulated_trailing_stop(paper):
         explain = rich_text(ticket.query_one("#ticket-explain").content)
         assert "entry: sent to paper on approval" in explain
         assert "emulated locally: needs the workstation running" in explain
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")  # stage only: a group waits for one approval
         await settle(pilot, app)
         pending = app.desk.pending_approvals()
         assert len(pending) == 3 and app.desk.group(pending[0].client_order_id).kind == "bracket"
@@ -227,7 +227,7 @@ async def test_ticket_bracket_and_emulated_trailing_stop(paper):
         assert spec.type.value == "trailing_stop" and spec.trailing_percent == Decimal("0.5")
         assert spec.trigger_by.value == "mark"
         assert ticket.last_explain.startswith("emulated locally: needs the workstation running")
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await settle(pilot, app)
         cid = max(o.client_order_id for o in app.desk.pending_approvals())
         app.main_screen.query_one(ApprovalsTable).select_key(cid)
@@ -437,20 +437,20 @@ async def test_several_venues_each_show_their_environment(tmp_path):
 
 async def test_ladder_formats_columns_once_per_snapshot_and_chart_is_throttled(paper):
     from workstation.ui.widgets.chart import PriceChart
-    from workstation.ui.widgets.ladder import Ladder
+    from workstation.ui.widgets.dom import Dom
 
     app = make_app(paper)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
-        ladder = app.main_screen.query_one(Ladder)
-        before = ladder.columns_computed
+        ladder = app.main_screen.query_one(Dom)
+        before = ladder.prepared
         lines = [ladder.render_line(y) for y in range(ladder.size.height)]
-        assert ladder.columns_computed - before <= 1 and len(lines) > 20
+        assert ladder.prepared - before <= 1 and len(lines) > 20
         await paper.pump(500)
         app.tick()
         [ladder.render_line(y) for y in range(ladder.size.height)]
         [ladder.render_line(y) for y in range(ladder.size.height)]
-        assert ladder.columns_computed - before <= 2
+        assert ladder.prepared - before <= 2
         chart = app.main_screen.query_one(PriceChart)
         assert chart.min_interval_s >= 0.5
         chart.maybe_redraw(force=True)

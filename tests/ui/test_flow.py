@@ -14,7 +14,7 @@ from workstation.ui.screens.proposal import ProposalScreen, ReasonScreen
 from workstation.ui.screens.ticket import TicketScreen
 from workstation.ui.widgets.approvals import ApprovalsTable
 from workstation.ui.widgets.executions import ExecutionsTable
-from workstation.ui.widgets.ladder import Ladder
+from workstation.ui.widgets.dom import Dom
 from workstation.ui.widgets.orders import OrdersTable
 from workstation.ui.widgets.positions import PositionsTable
 
@@ -30,14 +30,16 @@ def rich_text(renderable) -> str:
 
 
 async def open_ticket_and_stage(pilot, app, amount: str, *, key: str = "b", limit: bool = False) -> str:
+    """The ticket opens as a limit at the touch with the preset size selected: type over it; ctrl+o makes
+    it a market order; ctrl+s stages it for the approval queue (enter would send it at once)."""
     await pilot.press(key)
     await pilot.pause()
     assert isinstance(app.screen, TicketScreen)
-    if limit:
-        await pilot.press("ctrl+o")  # market -> limit, price joins our side of the book
+    if not limit:
+        await pilot.press("ctrl+o")  # limit -> market
         await pilot.pause()
     await pilot.press(*amount)
-    await pilot.press("enter")
+    await pilot.press("ctrl+s")
     await settle(pilot, app)
     assert not isinstance(app.screen, TicketScreen), "the ticket should close after staging"
     pending = app.desk.pending_approvals()
@@ -65,7 +67,9 @@ async def test_buy_market_stage_approve_fill(paper):
         assert cid in app.main_screen.query_one(ExecutionsTable)._cells
         positions = app.main_screen.query_one(PositionsTable)
         assert "paper|BTC/USDT" in positions._cells
-        assert "0.01000" in positions._cells["paper|BTC/USDT"][2].plain
+        # on spot the position is what is held: the venue's own balance, the fill included
+        held = Decimal(str((await paper.exchange.fetch_balance())["BTC"]["total"]))
+        assert held == Decimal("1.01") and positions._cells["paper|BTC/USDT"][2].plain.strip() == f"{held:.5f}"
 
 
 async def test_limit_rests_then_fills_from_flow(paper):
@@ -85,7 +89,7 @@ async def test_limit_rests_then_fills_from_flow(paper):
         app.tick()
         await pilot.pause()
         assert cid in app.main_screen.query_one(OrdersTable)._cells
-        assert app.main_screen.query_one(Ladder).snapshot.own.get(("bid", price)) == Decimal("0.05")
+        assert app.main_screen.query_one(Dom).snapshot.buys.get(price) == Decimal("0.05")
         # another trader sells into the bid: our order fills
         paper.exchange.inject_flow("BTC/USDT", "sell", "20")
         await paper.pump(100)
@@ -158,8 +162,8 @@ async def test_nothing_is_sent_without_an_approval_keypress(paper):
         await settle(pilot, app)
         await open_ticket_and_stage(pilot, app, "0.01")  # market buy, typed
         mid = app.desk.book("paper", "BTC/USDT").mid
-        kinds = [("s", 0, None), ("b", 1, None), ("b", 2, mid + 500), ("s", 3, mid - 600),
-                 ("b", 4, mid - 500), ("s", 5, mid + 600)]  # sell, limit, stop, stop-limit, tp, tp-limit
+        kinds = [("s", 1, None), ("b", 0, None), ("b", 2, mid + 500), ("s", 3, mid - 600),
+                 ("b", 4, mid - 500), ("s", 5, mid + 600)]  # market sell, limit, stop, stop-limit, tp, tp-limit
         for key, type_presses, trigger in kinds:
             await pilot.press(key)
             await pilot.pause()
@@ -172,7 +176,7 @@ async def test_nothing_is_sent_without_an_approval_keypress(paper):
                 ticket.query_one("#trigger").value = str(trigger)
             await pilot.pause()
             assert ticket.last_problems == [] and ticket.last_spec is not None, (ticket.last_error, ticket.last_problems)
-            await pilot.press("enter")
+            await pilot.press("ctrl+s")
             await settle(pilot, app)
         # through the palette, on another symbol
         await pilot.press("ctrl+p")
@@ -184,7 +188,7 @@ async def test_nothing_is_sent_without_an_approval_keypress(paper):
         assert isinstance(app.screen, TicketScreen) and app.screen.symbol == "ETH/USDT"
         app.screen.query_one("#amount").value = "0.5"
         await pilot.pause()
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await settle(pilot, app)
         # look at a proposal and close it; reject another
         await pilot.press("v")
@@ -214,11 +218,11 @@ async def test_duplicate_needs_a_second_enter(paper):
         await open_ticket_and_stage(pilot, app, "0.01")
         await pilot.press("b")
         await pilot.pause()
-        await pilot.press(*"0.01", "enter")
+        await pilot.press("ctrl+o", *"0.01", "ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, TicketScreen), "the first enter only warns about the duplicate"
+        assert isinstance(app.screen, TicketScreen), "the first ctrl+s only warns about the duplicate"
         assert [p.rule for p in app.screen.last_problems] == ["duplicate_order"]
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await settle(pilot, app)
         assert len(app.desk.pending_approvals()) == 2
         assert paper.create_calls == []
@@ -230,7 +234,7 @@ async def test_ticket_shows_failing_checks_and_refuses_to_stage(paper):
         await settle(pilot, app)
         await pilot.press("b")
         await pilot.pause()
-        await pilot.press(*"0.00001")  # 0.65 USDT: below the 5 USDT minimum
+        await pilot.press("ctrl+o", *"0.00001")  # a market order of 0.65 USDT: below the 5 USDT minimum
         await pilot.pause()
         ticket = app.screen
         assert any(p.rule == "cost_min" for p in ticket.last_problems)
@@ -289,9 +293,9 @@ async def test_symbol_switching_by_key_and_palette(paper):
     app = make_app(paper)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
-        ladder = app.main_screen.query_one(Ladder)
+        ladder = app.main_screen.query_one(Dom)
         assert ladder.snapshot.symbol == "BTC/USDT"
-        await pilot.press("2")
+        await pilot.press("alt+2")  # 1..5 are the quantity presets
         await settle(pilot, app)
         assert ladder.snapshot.symbol == "ETH/USDT"
         await pilot.press("right_square_bracket")
@@ -310,15 +314,17 @@ async def test_80x24_prices_are_not_cut(paper):
     app = make_app(paper)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        ladder = app.main_screen.query_one(Ladder)
+        ladder = app.main_screen.query_one(Dom)
         book = app.desk.book("paper", "BTC/USDT")
         lines = [ladder.render_line(y).text for y in range(ladder.size.height)]
         text = "\n".join(lines)
-        n = ladder.visible_levels()
-        assert n >= 8
-        for price, _ in book.bids[:n] + book.asks[:n]:
-            assert f"{price:.2f}" in text
-        assert "mid" in text
+        # every level within the view shows, price and size, uncut
+        shown = [(p, s) for p, s in book.bids + book.asks if ladder.row_of(p) is not None]
+        assert len(shown) >= 16
+        for price, size in shown:
+            line = lines[ladder.row_of(price)]
+            assert f"{price:.2f}" in line and f"{size:.5f}" in line, (price, line)
+        assert "bid" in text and "ask" in text
         # the status bar shows the environment
         assert "PAPER" in str(app.main_screen.query_one("#env").render())
 

@@ -33,6 +33,9 @@ def _run_before(demo, scene):
     ("copilot-proposal", (120, 36)),
     ("kill", (120, 36)),
     ("reconcile", (120, 36)),
+    ("dom-80x24", (80, 24)),
+    ("grid-80x24", (80, 24)),
+    ("ticket-bracket-80x24", (80, 24)),
 ])
 def test_snapshot(snap_compare, demo, scene, size):
     app = screenshots.demo_app(demo)

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from tests.fakes.binance import FakeBinance
 from tests.fakes.bybit import API_KEY as BYBIT_KEY, SECRET as BYBIT_SECRET, FakeBybit
 from tests.fakes.okx import API_KEY as OKX_KEY, PASSPHRASE, SECRET as OKX_SECRET, FakeOkx
-from tests.venues.multi_desk import desk_over, limit, place, pointed_at, until
+from tests.venues.multi_desk import desk_over, limit, place, until
 from tests.venues.test_bybit_desk import bybit_config
 from tests.venues.test_okx_desk import okx_config
 from workstation.domain.orders import OrderStatus as S

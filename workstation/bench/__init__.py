@@ -4,6 +4,8 @@ Each benchmark measures its figures and, in the same run, a baseline, and states
 pass/miss flag. Nothing here is a timed test: it reports numbers.
 
   book_to_screen   N books through the Desk into the real TUI (headless) vs the same ladder as a DataTable
+  book_grid        20 books at once in the grid view, 2,000 updates/s, vs the same grid as 20 DataTables
+  ticket_open      b to the order ticket on screen, vs a ticket built afresh on every open
   approve_to_wire  approve() -> gate -> durable intent -> the venue call leaving, vs a bare fsync'd insert
   reconcile        calls and CPU per refresh at 10 / 1,000 / 10,000 open orders vs one look-up per order
   startup          command -> first live book; peak RSS after 30 simulated minutes vs an empty Textual app
@@ -21,8 +23,9 @@ import sys
 import time
 
 
-ORDER = ["book_to_screen", "approve_to_wire", "reconcile", "startup", "paper_exchange"]
-MODULES = {"book_to_screen": "screen", "approve_to_wire": "approve", "reconcile": "reconcile",
+ORDER = ["book_to_screen", "book_grid", "ticket_open", "approve_to_wire", "reconcile", "startup", "paper_exchange"]
+MODULES = {"book_to_screen": "screen", "book_grid": "grid", "ticket_open": "ticket", "approve_to_wire": "approve",
+           "reconcile": "reconcile",
            "startup": "startup", "paper_exchange": "paper"}
 
 

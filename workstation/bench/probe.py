@@ -2,7 +2,7 @@
 
 ``first-book``  runs exactly what ``workstation run`` runs (``cli.main(["run"])``: config, Desk on the
                 paper exchange, the TUI), headless, with two small hooks installed from outside the app:
-                the ladder notes when it draws a line of a real book, and the app's ``_display`` (one call
+                the DOM notes when it draws a line of a real book, and the app's ``_display`` (one call
                 per frame) notes the first frame after that, writes the wall time to OUT and exits.
 ``empty``       the baseline: an empty Textual app to its first frame (the floor any TUI pays).
 ``memory``      the real app on the paper exchange at ``--speed``x for ``--seconds``, with a trader who
@@ -41,10 +41,10 @@ def _hooks(out: str, on_first_book) -> None:
     from textual._compositor import CompositorUpdate
 
     from ..ui.app import WorkstationApp
-    from ..ui.widgets.ladder import Ladder
+    from ..ui.widgets.dom import Dom
 
     state = {"book_drawn": False, "done": False}
-    render_line = Ladder.render_line
+    render_line = Dom.render_line
 
     def noting_render_line(self, y):
         if not state["book_drawn"] and self.snapshot is not None and self.snapshot.book is not None:
@@ -68,7 +68,7 @@ def _hooks(out: str, on_first_book) -> None:
         kwargs.setdefault("size", (160, 48))
         return run_async(self, **kwargs)
 
-    Ladder.render_line = noting_render_line  # type: ignore[method-assign]
+    Dom.render_line = noting_render_line  # type: ignore[method-assign]
     WorkstationApp._display = noting_display  # type: ignore[method-assign]
     WorkstationApp.run_async = headless_run_async  # type: ignore[method-assign]
 

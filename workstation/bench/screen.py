@@ -1,6 +1,6 @@
 """Benchmark 1, book to screen: N books updating through the Desk into the real TUI, headless.
 
-The app is the real ``WorkstationApp`` (main screen, Line-API ladder, its 10 Hz UI tick), run with
+The app is the real ``WorkstationApp`` (main screen, the Line-API DOM, its 25 Hz UI tick), run with
 ``run_test`` at 160x48 on a Desk already connected to a paper exchange with N spot markets. A feeder
 task in the app's event loop stores books through ``Desk.store_book`` (the path a websocket book
 takes: the Desk keeps it and publishes BookChanged) at a fixed total rate, round-robin over the N
@@ -22,37 +22,15 @@ Baseline: the same app and feed with the ladder swapped for the same ladder as a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
-from collections import deque
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from .common import Result, ms, pct, r, workdir
+from .common import Result, workdir
+from .frames import Probe, paper_desk
 
 RATE = 2000  # updates/s across all books
 GOAL_BOOKS = 20
 GOAL_CORE = 0.5
-
-
-def _specs(n: int) -> tuple:
-    from ..venues.paper.market import DEFAULT_SPECS
-
-    base = DEFAULT_SPECS[0]
-    return tuple(dataclasses.replace(base, symbol=f"B{i:02d}/USDT", base=f"B{i:02d}") for i in range(n))
-
-
-def _variants(book: Any, count: int = 16) -> list[Any]:
-    """Books that differ in sizes and a price shift: each one changes what the ladder draws."""
-    out = []
-    for k in range(count):
-        f = Decimal(1) + Decimal(k) / Decimal(50)
-        shift = Decimal(k % 4) * Decimal("0.01")
-        bids = tuple((p - shift, (s * f).quantize(Decimal("0.00001"))) for p, s in book.bids)
-        asks = tuple((p - shift, (s / f).quantize(Decimal("0.00001"))) for p, s in book.asks)
-        out.append(dataclasses.replace(book, bids=bids, asks=asks))
-    return out
 
 
 def datatable_ladder_class():
@@ -80,6 +58,9 @@ def datatable_ladder_class():
         @property
         def mid(self):
             return self.snapshot.book.mid if self.snapshot and self.snapshot.book else None
+
+        def theme_changed(self) -> None:
+            self.refresh()
 
         def set_snapshot(self, snapshot) -> None:
             self.snapshot = snapshot
@@ -109,128 +90,37 @@ def datatable_ladder_class():
 
 
 async def _run(path: Path, n: int, seconds: float, warmup: float, datatable: bool) -> dict:
-    from textual.screen import Screen
-
     from ..config import Config
-    from ..desk.desk import Desk, DeskSettings
-    from ..desk.journal import Journal
     from ..ui import app as app_module
     from ..ui.screens import main as main_module
-    from ..venues.ccxt_venue import ExchangeVenue
-    from ..venues.paper.exchange import PaperExchange
 
-    specs = _specs(n)
-    symbols = [s.symbol for s in specs]
-    exchange = PaperExchange(seed=4, latency=None, rate_limit=10 ** 9, specs=specs,
-                             balances={"USDT": "100000", **{s.base: "1" for s in specs}})
-    venue = ExchangeVenue("paper", exchange, "paper", rate_capacity=10 ** 9)
-    desk = Desk({"paper": venue}, Journal(path / f"screen-{n}-{int(datatable)}.sqlite3"),
-                settings=DeskSettings(book_depth=25), symbols={"paper": symbols})
-    await desk.connect()
-    rings = {s: _variants(desk.book("paper", s)) for s in symbols}
-
-    original_ladder = main_module.Ladder
+    desk, symbols = await paper_desk(path, n, f"screen-{n}-{int(datatable)}")
+    probe = Probe(desk, symbols, {symbols[0]}, RATE)  # the book on screen
+    original_ladder = main_module.Dom
     if datatable:
-        main_module.Ladder = datatable_ladder_class()  # the screen composes and queries this name
-    latest: dict[str, int] = {s: 0 for s in symbols}
-    pending: dict[str, deque] = {s: deque() for s in symbols}
-    shown: dict[str, int] = {}
-    delays: list[int] = []
-    frame_ns: list[int] = []
-    state = {"measuring": False, "frames": 0, "ingested": 0}
-    ladder_cls = main_module.Ladder
+        main_module.Dom = datatable_ladder_class()  # the screen composes and queries this name
+    ladder_cls = main_module.Dom
     set_snapshot = ladder_cls.set_snapshot
 
     def noting_set_snapshot(self, snapshot):
-        shown[snapshot.symbol] = latest[snapshot.symbol]
+        probe.shown(snapshot.symbol)
         return set_snapshot(self, snapshot)
 
-    class BenchApp(app_module.WorkstationApp):
-        CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
-
-        def _display(self, screen, renderable):
-            super()._display(screen, renderable)
-            if renderable is None:
-                return
-            from textual._compositor import CompositorUpdate
-            if isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(self.console)  # the terminal encoding headless skips
-            now = time.perf_counter_ns()
-            for symbol, seq in list(shown.items()):
-                queue = pending[symbol]
-                while queue and queue[0][0] <= seq:
-                    _, t = queue.popleft()
-                    if state["measuring"]:
-                        delays.append(now - t)
-                del shown[symbol]
-            if state["measuring"]:
-                state["frames"] += 1
-
-    compositor_refresh = Screen._compositor_refresh
-
-    def timed_refresh(self):
-        t = time.perf_counter_ns()
-        try:
-            return compositor_refresh(self)
-        finally:
-            if state["measuring"]:
-                frame_ns.append(time.perf_counter_ns() - t)
-
     ladder_cls.set_snapshot = noting_set_snapshot
-    Screen._compositor_refresh = timed_refresh
-    app = BenchApp(desk, Config(), start_desk=False, candles_every_s=3600)
-    visible = symbols[0]
-
-    async def feed(stop: asyncio.Event) -> None:
-        start = time.perf_counter()
-        sent = 0
-        i = 0
-        while not stop.is_set():
-            due = int((time.perf_counter() - start) * RATE) - sent
-            for _ in range(max(0, min(due, RATE))):
-                symbol = symbols[i % n]
-                ring = rings[symbol]
-                book = ring[(i // n) % len(ring)]
-                i += 1
-                latest[symbol] += 1
-                if symbol == visible:
-                    pending[symbol].append((latest[symbol], time.perf_counter_ns()))
-                await desk.store_book("paper", book)
-                sent += 1
-                if state["measuring"]:
-                    state["ingested"] += 1
-            await asyncio.sleep(0.002)
-
+    probe.install()
+    app = probe.app_class(app_module)(desk, Config(), start_desk=False, candles_every_s=3600)
     try:
         async with app.run_test(size=(160, 48), headless=True) as pilot:
             await pilot.pause(0.3)
-            stop = asyncio.Event()
-            feeder = asyncio.create_task(feed(stop))
-            await asyncio.sleep(warmup)
-            delays.clear()
-            state["measuring"] = True
-            c0, w0 = time.process_time_ns(), time.perf_counter_ns()
-            await asyncio.sleep(seconds)
-            cpu, wall = time.process_time_ns() - c0, time.perf_counter_ns() - w0
-            state["measuring"] = False
-            stop.set()
-            await feeder
+            figures = await probe.measure(seconds, warmup)
             await pilot.pause(0.1)
     finally:
         ladder_cls.set_snapshot = set_snapshot
-        Screen._compositor_refresh = compositor_refresh
-        main_module.Ladder = original_ladder
+        probe.restore()
+        main_module.Dom = original_ladder
         await desk.stop()
         desk.journal.close()
-    frames = state["frames"]
-    wall_s = wall / 1e9
-    tick_ms = app.tick_s * 1000
-    return {"books": n, "rate": RATE, "ingested_per_s": r(state["ingested"] / wall_s, 0),
-            "frames_per_s": r(frames / wall_s, 1), "cpu_core": r(cpu / wall, 3),
-            "cpu_ms_per_frame": r(ms(cpu / frames) if frames else 0.0, 2),
-            "frame_p50_ms": r(ms(pct(frame_ns, 50)), 2),
-            "delay_p50_ms": r(ms(pct(delays, 50)), 1), "delay_p99_ms": r(ms(pct(delays, 99)), 1),
-            "delay_samples": len(delays), "ui_tick_ms": tick_ms}
+    return {"books": n, **figures, "ui_tick_ms": app.tick_s * 1000}
 
 
 def run(quick: bool) -> Result:

@@ -273,20 +273,16 @@ def problem_error(session: Any, p: Problem, spec: OrderSpec, m: Market) -> Field
                   "max_order_notional", "insufficient_balance", "insufficient_margin", "max_exposure",
                   "max_margin", "max_leverage"):
         field_name = "amount"
-        limits = session.view.limits(m.venue, m.symbol)
         if rule == "amount_min" and m.min_amount is not None:
             fix = f"use at least {m.min_amount} {m.base}"
         elif rule == "cost_min" and price and m.min_cost is not None:
             fix = f"use at least {_ceil(m.min_cost / (price * m.contract_size), m.lot)} {m.base} at {price}"
-        elif rule == "max_order_notional" and price:
-            fix = (f"use at most {_floor(limits.max_order_notional / (price * m.contract_size), m.lot)} "
-                   f"{m.base} at {price}")
-        elif rule == "max_order_amount" and limits.max_order_amount is not None:
-            fix = f"use at most {limits.max_order_amount} {m.base}"
-        elif rule in ("insufficient_balance", "insufficient_margin") and price:
-            most = _max_affordable(spec, m, session.view.balances(m.venue), price)
-            fix = f"the most that passes now is {most} {m.base}" if most > 0 else \
-                f"there is no free {m.base if spec.side is Side.SELL and not m.is_derivative else m.quote} for this"
+        elif rule in SIZE_RULES and price:
+            # one answer for every size rule: the largest amount that passes all of them now
+            most = _most_that_passes(session, spec, m, price)
+            fix = f"the most that passes every check now is {most} {m.base}" if most > 0 else \
+                f"there is no free {m.base if spec.side is Side.SELL and not m.is_derivative else m.quote} for this" \
+                if rule in ("insufficient_balance", "insufficient_margin") else "no size passes now"
     elif rule == "duplicate_order":
         fix = "an identical order was just proposed or sent: do not repeat it"
     elif rule in ("halted", "reducing_only"):
@@ -313,6 +309,33 @@ def _with_cost(rationale: str, label: str, cost: dict[str, Any], m: Market) -> s
 
 def _currencies(m: Market) -> list[str]:
     return sorted({m.base, m.quote} if not m.is_derivative else {m.settle or m.quote})
+
+
+SIZE_RULES = ("max_order_notional", "max_order_amount", "insufficient_balance", "insufficient_margin", "max_exposure",
+              "max_margin", "max_leverage", "amount_max", "cost_max")
+
+
+def _most_that_passes(session: Any, spec: OrderSpec, m: Market, price: Decimal) -> Decimal:
+    """The largest amount (in lots) that no size rule refuses now, found with the gate itself."""
+    limits = session.view.limits(m.venue, m.symbol)
+    high = min(spec.amount, _max_affordable(spec, m, session.view.balances(m.venue), price),
+               _floor(limits.max_order_notional / (price * m.contract_size), m.lot))
+    if limits.max_order_amount is not None:
+        high = min(high, limits.max_order_amount)
+
+    def passes(amount: Decimal) -> bool:
+        return not any(p.rule in SIZE_RULES for p in session.view.check(spec.with_changes(amount=amount)))
+
+    lo, hi = 0, int(high / m.lot) if m.lot > 0 else 0  # in lots: the answer is a multiple of the lot
+    if hi > 0 and passes(hi * m.lot):
+        return hi * m.lot
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if passes(mid * m.lot):
+            lo = mid
+        else:
+            hi = mid
+    return lo * m.lot
 
 
 def _max_affordable(spec: OrderSpec, m: Market, balances: dict[str, Balance], price: Decimal) -> Decimal:

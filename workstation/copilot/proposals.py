@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..domain.book import Book
@@ -31,7 +31,9 @@ def new_proposal_id() -> str:
 
 
 def _q(value: Decimal | None, places: str = "0.01") -> Decimal | None:
-    return None if value is None else value.quantize(Decimal(places))
+    # rounding named, not taken from the thread's decimal context: ccxt's decimal_to_precision sets that
+    # context to ROUND_HALF_UP for the whole process the first time it runs
+    return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_EVEN)
 
 
 def expected_cost(spec: OrderSpec, book: Book | None, market: Market) -> dict[str, Any]:
@@ -90,10 +92,12 @@ def impact(specs: list[OrderSpec], market: Market, position: Position, balances:
     entries = [s for s in specs if s.parent_id is None and not s.reduce_only and s.oco_group is None]
     delta = sum((s.amount * s.side.sign for s in entries), ZERO)
     price = mid or position.average_entry
-    size_after = position.size + delta
+    # on spot the position is what is held (10 ETH free is a 10 ETH position, not 0)
+    size = position.size if market.is_derivative or market.base not in balances else balances[market.base].total
+    size_after = size + delta
     out: dict[str, Any] = {
-        "position_before": position.size, "position_after": size_after,
-        "exposure_before": _q(abs(position.size) * price * market.contract_size) if price else None,
+        "position_before": size, "position_after": size_after,
+        "exposure_before": _q(abs(size) * price * market.contract_size) if price else None,
         "exposure_after": _q(abs(size_after) * price * market.contract_size) if price else None,
     }
     gross = sum(((s.price or s.trigger_price or price or ZERO) * s.amount * market.contract_size for s in entries), ZERO)
@@ -174,7 +178,7 @@ class Proposal:
             parts = [f"amount {self.new_amount}" if self.new_amount is not None else "",
                      f"price {self.new_price}" if self.new_price is not None else ""]
             return f"modify {self.target_order_id}: " + ", ".join(p for p in parts if p)
-        legs = "; ".join(f"{s.side.value} {s.amount} {s.type.value}" +
+        legs = "; ".join(f"{s.side.value} {s.amount} {s.type.value.replace('_', '-')}" +
                          (f" @ {s.price}" if s.price is not None else "") +
                          (f" trigger {s.trigger_price}" if s.trigger_price is not None else "") for s in self.specs)
         return f"{self.symbol}: {legs}"

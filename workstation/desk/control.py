@@ -285,6 +285,7 @@ class Controls:
         working = ledger.working(venue_name)
         for order in working:
             order.cancel_requested = True
+            order.reason = order.reason or "canceled by the kill switch"
         symbols = sorted({o.symbol for o in working} | set(desk.watch_symbols.get(venue_name, [])))
         confirmed: set[str] = set()  # venue order ids (or our ids) the venue confirmed canceled
         if venue.has("cancelAllOrders"):

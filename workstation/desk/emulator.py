@@ -291,15 +291,17 @@ class Emulator:
                     "trigger_price": spec.trigger_price, "trailing_amount": spec.trailing_amount,
                     "trailing_percent": spec.trailing_percent, "original_origin": spec.origin.value,
                     "amount": amount,
-                    "reason": f"{spec.type.value} triggered: {spec.trigger_by.value} price {price}"}
+                    "reason": f"{spec.type.value.replace('_', '-')} triggered: {spec.trigger_by.value} price {price}"}
             if problems:
                 reason = "; ".join(map(str, problems))
                 desk.ledger.move(order, OrderStatus.DENIED, "release_denied", "emulator", reason,
                                  payload={**info, "problems": [p.rule for p in problems]})
-                desk.bus.publish(RiskAlert(f"emulated {spec.type.value} {order.client_order_id} triggered at "
+                desk.bus.publish(RiskAlert(f"emulated {spec.type.value.replace('_', '-')} {order.client_order_id} triggered at "
                                            f"{price} but the gate refused it: {reason}", "error",
                                            order.client_order_id))
                 return
+            if kind is OrderType.MARKET:
+                order.intended_price = self.trigger_level(order) or price  # before the spec loses its trigger
             order.spec = released
             desk.journal.append("released", actor="emulator", order=order, payload=info)
             self.released += 1

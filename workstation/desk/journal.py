@@ -92,6 +92,7 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         "errors": order.errors,
         "external": order.external,
         "cancel_requested": order.cancel_requested,
+        "intended_price": order.intended_price,
     }
 
 
@@ -117,6 +118,7 @@ def order_from_dict(data: dict[str, Any]) -> Order:
         errors=list(data.get("errors", [])),
         external=bool(data.get("external", False)),
         cancel_requested=bool(data.get("cancel_requested", False)),
+        intended_price=d("intended_price"),
     )
 
 

@@ -132,11 +132,17 @@ class PreTrade:
 
     def stale_proposal(self, order: Order) -> tuple[OrderStatus, str] | None:
         """A copilot proposal is approved as proposed or not at all: too old (EXPIRED), or the market
-        moved past the tolerance (DENIED), means re-stage."""
+        moved past the tolerance (DENIED), means re-stage. A human's order left waiting past
+        ``human_expiry_s`` expires too (its price is the human's own: no tolerance check)."""
         desk = self.desk
+        settings = desk.settings
+        if order.spec.origin is Origin.HUMAN and settings.human_expiry_s > 0:
+            age_s = (desk.clock.wall_ms() - order.wall_ms.get("staged", desk.clock.wall_ms())) / 1000
+            if age_s > settings.human_expiry_s:
+                return OrderStatus.EXPIRED, (f"staged {age_s:.0f}s ago and left waiting (expiry "
+                                             f"{settings.human_expiry_s:.0f}s): stage it again")
         if order.spec.origin is not Origin.COPILOT:
             return None
-        settings = desk.settings
         age_s = (desk.clock.wall_ms() - order.wall_ms.get("staged", desk.clock.wall_ms())) / 1000
         if age_s > settings.proposal_expiry_s:
             return OrderStatus.EXPIRED, (f"proposal is {age_s:.0f}s old (expiry {settings.proposal_expiry_s:.0f}s): "
@@ -148,6 +154,24 @@ class PreTrade:
                 return OrderStatus.DENIED, (f"{order.symbol} moved {moved:.0f} bps since the proposal (tolerance "
                                             f"{settings.price_tolerance_bps} bps): re-stage at today's price")
         return None
+
+
+    def expire_stale(self, actor: str) -> list[str]:
+        """Expire what waited too long for approval (copilot proposals, and human orders when
+        ``human_expiry_s`` is set); a group goes as one. Returns the expired client order ids."""
+        desk = self.desk
+        expired: list[str] = []
+        for order in [o for o in desk.ledger.orders.values() if o.status is OrderStatus.PENDING_APPROVAL]:
+            stale = self.stale_proposal(order) if order.status is OrderStatus.PENDING_APPROVAL else None
+            if stale is None or stale[0] is not OrderStatus.EXPIRED:
+                continue
+            group = desk.contingent.group_of(order.client_order_id)
+            for cid in group.members if group is not None else [order.client_order_id]:
+                member = desk.ledger.orders.get(cid)
+                if member is not None and member.status is OrderStatus.PENDING_APPROVAL:
+                    desk.ledger.move(member, OrderStatus.EXPIRED, "expired", actor, stale[1], payload={"at": "queue"})
+                    expired.append(cid)
+        return expired
 
 
 class DayFold:

@@ -205,7 +205,7 @@ def check_book_fresh(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> l
 def check_size(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[Problem]:
     problems = []
     if limits.max_order_amount is not None and spec.amount > limits.max_order_amount:
-        problems.append(Problem("max_order_amount", f"amount {spec.amount} exceeds the limit "
+        problems.append(Problem("max_order_amount", f"amount {spec.amount:f} exceeds the limit "
                                 f"{limits.max_order_amount} {ctx.market.base}"))
     price = _reference_price(spec, ctx)
     if price is None:
@@ -373,7 +373,7 @@ def check_balance(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list
     else:
         free = ctx.balances.get(market.base, Balance(market.base)).free
         if spec.amount > free:
-            return [Problem("insufficient_balance", f"sells {spec.amount} {market.base}, {free} free")]
+            return [Problem("insufficient_balance", f"sells {spec.amount:f} {market.base}, {free:f} free")]
     return []
 
 

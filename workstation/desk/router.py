@@ -189,6 +189,9 @@ class OrderRouter:
                 raise DeskError(f"cancel of {cid} denied: {throttled[0]}")
         desk.gate.record_cancel(order.venue, desk.clock.wall_ms())
         order.cancel_requested = True
+        reason_before = order.reason  # the execution record says who canceled (restored if the venue refuses)
+        order.reason = order.reason or {"human": "canceled by the trader", "kill": "canceled by the kill switch",
+                                        "emulator": "canceled by its OCO / bracket"}.get(actor, f"canceled by {actor}")
         desk.ledger.touch(order, "cancel_request", actor)
         venue = desk.venues[order.venue]
         for attempt in range(desk.settings.send_retries + 1):
@@ -203,6 +206,7 @@ class OrderRouter:
                         await asyncio.sleep(0.25 * (2 ** attempt))
                         continue
                     order.cancel_requested = False
+                    order.reason = reason_before
                     desk.ledger.touch(order, "cancel_failed", actor, {"error": err.message, "kind": err.kind.value})
                     raise DeskError(f"cancel of {cid} refused ({err.kind.value}): the order is still "
                                     f"working; try again in a moment") from err
@@ -214,6 +218,7 @@ class OrderRouter:
                         desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message})
                         self.resolve_later(order)
                 else:
+                    order.reason = reason_before
                     desk.ledger.touch(order, "cancel_failed", actor, {"error": err.message})
                     raise DeskError(f"cancel of {cid} refused: {err.message}") from err
                 return copy.copy(order)

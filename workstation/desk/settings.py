@@ -33,4 +33,5 @@ class DeskSettings:
     book_quiet_s: float = 2.0  # a depth stream silent this long: confirm the book (heartbeat or REST snapshot)
     proposal_expiry_s: float = 120.0  # a copilot proposal older than this must be re-staged
     price_tolerance_bps: Decimal = Decimal("50")  # ... and so must one whose market moved more than this
+    human_expiry_s: float = 0.0  # a human-staged order left waiting this long expires too (0 = never)
     kill_wait_s: float = 10.0  # the kill switch waits this long for sends already on their way to be answered

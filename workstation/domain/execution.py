@@ -71,7 +71,14 @@ class Execution:
     def from_order(cls, order: Order) -> "Execution":
         spec = order.spec
         avg = order.average
-        intended = spec.price if spec.type is not OrderType.MARKET else spec.decision_mid
+        if order.intended_price is not None:  # a stop released here: the level it fired at
+            intended = order.intended_price
+        elif spec.type is OrderType.MARKET:
+            intended = spec.decision_mid
+        elif spec.type.has_limit_price:
+            intended = spec.price
+        else:  # a stop / take-profit / trailing stop at the venue: its trigger, not a mid
+            intended = spec.trigger_price
         if intended is None:
             intended = order.arrival_mid
         ratio = order.filled / spec.amount if spec.amount else Decimal(0)
@@ -106,7 +113,7 @@ class Execution:
             legs_wall_ms=dict(order.wall_ms),
             legs_ms={leg: leg_ms(order, start, leg) for leg in LEGS if leg in order.mono_ns},
             errors=tuple(order.errors),
-            reason=order.reason,
+            reason="" if order.status.value == "filled" else order.reason,  # a cancel that lost the race
         )
 
     def as_record(self) -> dict:

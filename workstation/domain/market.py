@@ -72,21 +72,25 @@ class Market:
         if spec.reduce_only and not self.is_derivative:
             problems.append(Problem("reduce_only_spot", "reduce-only applies to derivatives; on spot just sell what you hold"))
         if not is_multiple(spec.amount, self.lot):
+            # plain digits, never "1E-7"; and never "try 0.00000" for an amount below one lot
+            rounded = self.round_amount(spec.amount)
+            fix = f"try {rounded:f}" if rounded > 0 else f"the smallest is {self.lot:f} {self.base}"
             problems.append(
-                Problem("amount_step", f"amount {spec.amount} is not a multiple of the lot size {self.lot}: "
-                        f"try {self.round_amount(spec.amount)}")
+                Problem("amount_step", f"amount {spec.amount:f} is not a multiple of the lot size {self.lot:f}: {fix}")
             )
         if self.min_amount is not None and spec.amount < self.min_amount:
-            problems.append(Problem("amount_min", f"amount {spec.amount} is below the minimum {self.min_amount} {self.base}"))
+            problems.append(Problem("amount_min", f"amount {spec.amount:f} is below the minimum {self.min_amount:f} "
+                                    f"{self.base}"))
         if self.max_amount is not None and spec.amount > self.max_amount:
-            problems.append(Problem("amount_max", f"amount {spec.amount} is above the maximum {self.max_amount} {self.base}"))
+            problems.append(Problem("amount_max", f"amount {spec.amount:f} is above the maximum {self.max_amount:f} "
+                                    f"{self.base}"))
         for name, price in (("price", spec.price), ("trigger price", spec.trigger_price)):
             if price is None:
                 continue
             if not is_multiple(price, self.tick):
                 problems.append(
-                    Problem("price_tick", f"{name} {price} is off the tick {self.tick}: try "
-                            f"{self.round_price(price, spec.side)}")
+                    Problem("price_tick", f"{name} {price:f} is off the tick {self.tick:f}: try "
+                            f"{self.round_price(price, spec.side):f}")
                 )
             if self.min_price is not None and price < self.min_price:
                 problems.append(Problem("price_min", f"{name} {price} is below the venue's minimum {self.min_price}"))

@@ -207,12 +207,12 @@ class OrderSpec:
                                                or not 0 <= self.decided_at_ms < MAX_EPOCH_MS):
             raise InvalidSpec(f"decided at must be a time in epoch milliseconds, got {self.decided_at_ms!r:.40}")
         if self.type.has_limit_price and (self.price is None or self.price <= 0):
-            raise InvalidSpec(f"a {self.type.value} order needs a positive price")
+            raise InvalidSpec(f"a {self.type.value.replace('_', '-')} order needs a positive price")
         if self.type is OrderType.MARKET and self.price is not None:
             raise InvalidSpec("a market order takes no price: use a limit order to cap the price")
         if self.type.has_trigger and self.type is not OrderType.TRAILING_STOP:
             if self.trigger_price is None or self.trigger_price <= 0:
-                raise InvalidSpec(f"a {self.type.value} order needs a positive trigger price")
+                raise InvalidSpec(f"a {self.type.value.replace('_', '-')} order needs a positive trigger price")
         if self.type is OrderType.TRAILING_STOP:
             if (self.trailing_amount is None) == (self.trailing_percent is None):
                 raise InvalidSpec("a trailing stop needs exactly one of trailing amount or trailing percent")
@@ -288,6 +288,9 @@ class Order:
     errors: list[str] = field(default_factory=list)
     external: bool = False
     cancel_requested: bool = False
+    # The level a stop, take-profit or trailing stop fired at, kept when it is released as a market order:
+    # the price the trader meant, which the execution record measures slippage against.
+    intended_price: Decimal | None = None
 
     @property
     def symbol(self) -> str:

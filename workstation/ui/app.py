@@ -1,13 +1,15 @@
 """The Workstation TUI. `run_app(config)` is what `workstation` / `workstation run` calls.
 
-Data flow: the Desk publishes events on its bus; `_on_event` only marks what is dirty.
-The copilot (built here from the config: rules by default, off = disabled) publishes its own
-events; they are moved onto the UI's message queue and shown as notifications and in the status
-bar. It can only stage: whatever it proposes waits in the approval queue for a human.
-A steady UI tick (`tick_s`, 10 Hz by default) hands the dirty set to the main screen,
-which reads snapshots from the Desk and applies them in one batch. Desk verbs that await
-(start, approve, cancel, modify, refresh) and candle fetches run in workers that report
-back with messages; their errors become notifications, never crashes.
+Data flow: the Desk publishes events on its bus; `_on_event` only marks what is dirty. A steady UI
+tick (``[cockpit] ui_fps``, 25 a second by default) hands the dirty set to the main screen, which reads
+snapshots from the Desk and applies them in one batch: however many book updates arrive between two
+ticks, each widget draws once. Desk verbs that await (start, approve, cancel, modify, refresh, the fast
+actions) and the venue reads (candles, the tape) run in workers that report back with messages; their
+errors become notifications, never crashes.
+
+The parts: this module (start-up, themes, the live-data tick, candles and the tape, the screens'
+registry), ``app_verbs`` (the Desk's verbs), ``app_copilot`` (the copilot), ``app_controls`` (kill
+switch, re-arm, quitting, alerts). Screens and panels are registered in ``registry``.
 """
 
 from __future__ import annotations
@@ -25,26 +27,31 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from ..config import Config
-from ..desk.desk import Desk, DeskError
+from ..desk.actions import Actions
+from ..desk.alerts import AlertBook, AlertSettings
+from ..desk.desk import Desk
+from ..desk.events import BookChanged, ExecutionRecorded, FillRecorded, OrderChanged, PositionsChanged, \
+    ProposalStaged, ReconcileReport
 from ..desk.fallback import Fallback
-from ..desk.events import (BookChanged, ExecutionRecorded, FillRecorded, OrderChanged, PositionsChanged,
-                           ProposalStaged, ReconcileReport, RiskAlert)
+from ..desk.tape import Tape
 from ..paths import themes_dirs
+from .app_controls import TradingControls
+from .app_copilot import CopilotGlue
+from .app_verbs import DeskVerbs
 from .commands import WorkstationCommands
 from .guard import GuardedDesk, survive
 from .keys import APP_BINDINGS, known_ids
-from .messages import (CandlesFailed, CandlesLoaded, CopilotEvent, DeskActionDone, DeskActionFailed, DeskStarted,
-                       DeskStartFailed, KillDone, KillFailed)
+from .messages import CandlesFailed, CandlesLoaded, CopilotEvent, DeskStarted, DeskStartFailed, TapeLoaded
+from .registry import SCREENS, load
 from .screens.help import HelpScreen
 from .screens.main import Dirty, MainScreen
-from .widgets.chart import PriceChart
-from .widgets.copilot_log import CopilotLog
 from .themes import DEFAULT_THEME, OUR_THEMES, defaults_for, load_themes
+from .widgets.chart import PriceChart
 
 log = logging.getLogger(__name__)
 
 
-class WorkstationApp(App):
+class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
     CSS_PATH = "app.tcss"
     TITLE = "Workstation"
     BINDINGS = APP_BINDINGS
@@ -53,9 +60,9 @@ class WorkstationApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, desk: Desk, config: Config | None = None, *, start_desk: bool | str = True,
-                 now: Callable[[], datetime] | None = None, tick_s: float = 0.1, candles_every_s: float = 5.0,
-                 theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5, copilot=None,
-                 alert_repeat_s: float = 30.0):
+                 now: Callable[[], datetime] | None = None, tick_s: float | None = None,
+                 candles_every_s: float = 5.0, theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5,
+                 copilot=None, alert_repeat_s: float = 30.0, tape_every_s: float = 1.0):
         super().__init__()
         self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
@@ -65,21 +72,28 @@ class WorkstationApp(App):
         self.copilot = copilot or None  # copilot=False: an app without one (bench, some tests)
         self._copilot_unsubscribe: Callable[[], None] | None = None
         self.copilot_log: list[str] = []  # the last replies and errors, newest last
+        self.actions = Actions(self.desk)  # its refusals, whatever went wrong, are DeskErrors (the guard)
+        self.tape = Tape(desk)
+        a = self.config.alerts
+        self.alert_book = AlertBook(desk, AlertSettings(a.fills, a.in_doubt, a.disconnects, a.pnl_loss, a.pnl_gain,
+                                                        a.margin_near_pct))
+        self._alerts: list = []  # fired, not yet shown
         self.alert_repeat_s = alert_repeat_s
         self._alert_seen: dict[str, tuple[float, int]] = {}  # message -> (last shown, repeats since)
         self.start_desk_on_mount = start_desk
         self.now = now or datetime.now
-        self.tick_s = tick_s
+        self.tick_s = tick_s if tick_s is not None else 1 / self.config.cockpit.ui_fps
         self.candles_every_s = candles_every_s
+        self.tape_every_s = tape_every_s
         self.approve_guard_s = approve_guard_s
         self.dirty = Dirty()
         self.status_note = ""
         self.connecting = bool(start_desk)
         self.started_at = time.perf_counter()
         self.ready_after_s: float | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._alerts: list[RiskAlert] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self._candle_key: tuple[str, str] | None = None
+        self._ticket = None
         self.fallback = Fallback.attach(desk)  # a refused order's alternative, staged for approval (never sent)
         self.keymap = dict(self.config.keys)
         # Themes: ours from files, Textual's built-ins untouched.
@@ -110,7 +124,7 @@ class WorkstationApp(App):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def _theme_changed(self, _theme) -> None:
-        if isinstance(self.screen_stack[0] if self.screen_stack else None, MainScreen):
+        if self.is_main_screen():
             self.main_screen.theme_changed()
             self.dirty.everything = True
 
@@ -122,34 +136,41 @@ class WorkstationApp(App):
     def main_screen(self) -> MainScreen:
         return self.screen_stack[0]  # type: ignore[return-value]
 
+    def is_main_screen(self) -> bool:
+        return bool(self.screen_stack) and isinstance(self.screen_stack[0], MainScreen)
+
     def on_mount(self) -> None:
-        self._unsubscribe = self.desk.bus.subscribe(self._on_event)
+        self._unsubscribe.append(self.desk.bus.subscribe(self._on_event))
+        self._unsubscribe.append(self.alert_book.subscribe(self._on_alert))
         if self.copilot is not None:
             self._copilot_unsubscribe = self.copilot.subscribe(lambda event: self.post_message(CopilotEvent(event)))
             self.start_copilot()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         unknown = sorted(set(self.keymap) - known_ids())
         if unknown:
-            self.notify(f"[keys] in the config: unknown id(s) {', '.join(unknown)}; see ? for the ids",
+            self.notify(f"\\[keys] in the config: unknown id(s) {', '.join(unknown)}; see ? for the ids",
                         severity="warning", timeout=10)
         if self.keymap:
             self.set_keymap({k: v for k, v in self.keymap.items() if k not in unknown})
         if self.theme_failures:
             lines = "\n".join(str(f) for f in self.theme_failures)
             self.notify(f"Skipped {len(self.theme_failures)} bad theme file(s):\n{lines}", title="Themes",
-                        severity="warning", timeout=10)
+                        severity="warning", timeout=10, markup=False)
         if self.theme_problem:
             self.notify(self.theme_problem, title="Themes", severity="warning", timeout=10)
         self.set_interval(self.tick_s, self.tick)
+        self.set_interval(1.0, self.every_second)
         self.set_interval(self.candles_every_s, self._reload_candles)
+        self.set_interval(self.tape_every_s, self._reload_tape)
         if self.start_desk_on_mount:
             self.start_desk()
         else:
             self.ready_after_s = time.perf_counter() - self.started_at
 
     async def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self.alert_book.close()
         if self._copilot_unsubscribe is not None:
             self._copilot_unsubscribe()
         if self.copilot is not None:
@@ -162,7 +183,7 @@ class WorkstationApp(App):
         keys = ", ".join(sorted(f"{b.id}={b.key}" for b in clashed_bindings))
         if getattr(self, "_clash_reported", None) != keys:
             self._clash_reported = keys
-            self.notify(f"Key clash in [keys]: {keys}", severity="warning")
+            self.notify(f"Key clash in \\[keys]: {keys}", severity="warning")
 
     @work(group="desk-start", exclusive=True, exit_on_error=False)
     async def start_desk(self) -> None:
@@ -206,7 +227,8 @@ class WorkstationApp(App):
         self.status_note = f"connect failed ({message.attempt}x): {message.error}"[:60]
         self.dirty.status = True
         if message.attempt == 1:
-            self.notify(f"Could not connect: {message.error}. Retrying in the background.", severity="error")
+            self.notify(f"Could not connect: {message.error}. Retrying in the background.", severity="error",
+                        markup=False)
 
     # -- live data ------------------------------------------------------------------------------
     def _on_event(self, event: object) -> None:
@@ -228,35 +250,9 @@ class WorkstationApp(App):
                 self.status_note = f"reconcile: {event.error}"[:60]
             elif self.status_note.startswith("reconcile"):
                 self.status_note = ""
-        elif isinstance(event, RiskAlert):
-            self._alerts.append(event)
-            dirty.status = True  # trading state changes come as alerts
-
-    def _show_alerts(self) -> None:
-        """RiskAlerts as notifications, coalesced: the same message again within ``alert_repeat_s`` is
-        counted, not shown; the count rides on the next one shown. At most a few per tick."""
-        alerts, self._alerts = self._alerts, []
-        if not alerts:
-            return
-        now = time.monotonic()
-        shown = 0
-        for alert in alerts:
-            last, repeats = self._alert_seen.get(alert.message, (None, 0))
-            if last is not None and now - last < self.alert_repeat_s:
-                self._alert_seen[alert.message] = (last, repeats + 1)
-                continue
-            if shown >= 3:
-                continue
-            shown += 1
-            self._alert_seen[alert.message] = (now, 0)
-            severity = {"error": "error", "info": "information"}.get(alert.level, "warning")
-            more = f" (and {repeats} more like it)" if repeats else ""
-            self.notify(alert.message + more, title="Risk", severity=severity, timeout=10 if severity == "error" else 5)
-        if len(self._alert_seen) > 500:
-            self._alert_seen = dict(list(self._alert_seen.items())[-200:])
 
     def tick(self) -> None:
-        if not self.screen_stack or not isinstance(self.screen_stack[0], MainScreen):
+        if not self.is_main_screen():
             return
         main = self.main_screen
         if not main.is_mounted:
@@ -268,7 +264,20 @@ class WorkstationApp(App):
             return
         self.dirty.clear()
 
-    # -- candles --------------------------------------------------------------------------------
+    def every_second(self) -> None:
+        """What needs the clock, not an event: approvals waiting too long, account-wide alert thresholds."""
+        try:
+            if self.desk.pretrade.expire_stale("desk"):  # (desk.py is at its length limit: no delegate there)
+                self.dirty.orders = True
+        except Exception:  # noqa: BLE001 - a sweep must never stop the screen
+            log.exception("expiring stale approvals failed")
+        if not self.connecting:
+            try:
+                self.alert_book.poll()
+            except Exception:  # noqa: BLE001 - the screen's own tick shows a failing Desk; say it once, there
+                log.exception("alert thresholds could not be checked")
+
+    # -- candles and the tape -------------------------------------------------------------------
     def load_candles(self, venue: str, symbol: str) -> None:
         self._candle_key = (venue, symbol)
         connected = venue in self.desk.venues and self.desk.venues[venue].connected
@@ -294,327 +303,63 @@ class WorkstationApp(App):
     def on_candles_failed(self, message: CandlesFailed) -> None:
         log.info("candles %s %s: %s", message.venue, message.symbol, message.error)
 
-    # -- desk verbs, in workers -----------------------------------------------------------------
-    def approve(self, cid: str, edits: dict | None = None) -> None:
-        async def call():
-            order = await self.desk.approve(cid, edits=edits) if edits else await self.desk.approve(cid)
-            self.record_copilot_decision(cid, "edited" if edits else "approved", edits=edits)
-            return order
+    def poll_tape(self, venue: str, symbol: str) -> None:
+        if venue in self.desk.venues and (self.desk.venues[venue].connected or not self.start_desk_on_mount):
+            self._fetch_tape(venue, symbol)
 
-        self.run_worker(self._verb("approve", cid, call), group="verbs", exit_on_error=False,
-                        description=f"approve {cid}")
+    def _reload_tape(self) -> None:
+        if self.is_main_screen() and self.main_screen.is_mounted and not self.main_screen.grid_mode:
+            if self.main_screen.panes.side_visible or self.main_screen.visible_tab("tape"):
+                self.poll_tape(*self.main_screen.selected)
 
-    def reject(self, cid: str, reason: str) -> bool:
+    @work(group="tape", exclusive=True, exit_on_error=False)
+    async def _fetch_tape(self, venue: str, symbol: str) -> None:
         try:
-            self.desk.reject(cid, reason)
-        except DeskError as exc:
-            self.notify(str(exc), severity="error")
-            return False
-        self.record_copilot_decision(cid, "rejected", reason)
-        self.dirty.orders = True
-        self.notify(f"Rejected {cid}" + (f": {reason}" if reason else ""))
-        return True
-
-    # -- the copilot ----------------------------------------------------------------------------
-    def copilot_proposal_of(self, cid: str):
-        if self.copilot is None:
-            return None
-        from .screens.proposal import proposal_for
-        return proposal_for(self.copilot, cid)
-
-    def record_copilot_decision(self, cid: str | None, decision: str, reason: str = "", edits: dict | None = None,
-                                proposal_id: str | None = None) -> None:
-        """After a human decided on a copilot proposal: journal it with the copilot (never fatal)."""
-        if self.copilot is None:
+            new = await self.tape.poll(venue, symbol)
+        except Exception as exc:  # noqa: BLE001 - the tape is a view; the next poll tries again
+            log.info("tape %s %s: %s", venue, symbol, exc)
             return
-        proposal = self.copilot.proposal(proposal_id) if proposal_id else self.copilot_proposal_of(cid or "")
-        if proposal is None or proposal.decision is not None:
-            return
-        try:
-            self.copilot.record_decision(proposal.id, decision, reason,
-                                         {k: str(v) for k, v in (edits or {}).items()} or None)
-        except Exception:  # noqa: BLE001
-            log.exception("recording the decision on %s failed", proposal.id)
+        self.post_message(TapeLoaded(venue, symbol, new))
 
-    @work(group="copilot-start", exclusive=True, exit_on_error=False)
-    async def start_copilot(self) -> None:
-        try:
-            await self.copilot.start()
-        except Exception as exc:  # noqa: BLE001
-            self.notify(f"The copilot did not start: {exc}", title="Copilot", severity="error")
+    def on_tape_loaded(self, message: TapeLoaded) -> None:
+        if message.new:
+            self.dirty.books.add((message.venue, message.symbol))
 
-    def ask_copilot(self, prompt: str) -> None:
-        if self.copilot is None:
-            self.notify("No copilot in this session", severity="warning")
-            return
-        if not self.copilot.enabled:
-            self.notify("The copilot is off: press C to turn it on", title="Copilot", severity="warning")
-            return
-        self.copilot.ask(prompt)  # returns at once; the answer comes back as events
-        self.copilot_log.append(f"you: {prompt}")
+    # -- screens (registered in registry.SCREENS) -----------------------------------------------
+    def open_screen(self, name: str) -> None:
+        cls = load(SCREENS[name])
+        if not isinstance(self.screen, cls):
+            self.push_screen(cls(self.desk))
 
-    def toggle_copilot(self) -> None:
-        if self.copilot is None:
-            self.notify("No copilot in this session", severity="warning")
-            return
-        on = self.copilot.toggle()
-        self.dirty.status = True
-        self.notify(f"Copilot {'on' if on else 'off'}", title="Copilot", timeout=3)
-
-    def toggle_auto_propose(self) -> None:
-        if self.copilot is None:
-            self.notify("No copilot in this session", severity="warning")
-            return
-        if self.copilot.auto_propose_s > 0:
-            self.copilot.set_auto_propose(0)
-            self.notify("Auto-propose off", title="Copilot", timeout=3)
-        else:
-            seconds = float(self.config.copilot.auto_propose_s) or 30.0
-            self.copilot.set_auto_propose(seconds)
-            note = "" if self.copilot.enabled else " (the copilot is off: C turns it on)"
-            self.notify(f"Auto-propose every {seconds:g}s: proposals wait for your approval{note}",
-                        title="Copilot", timeout=4)
-        self.dirty.status = True
-
-    def copilot_status(self) -> str | None:
-        if self.copilot is None:
-            return None
-        status = self.copilot.status
-        if self.copilot.enabled and self.copilot.auto_propose_s > 0 and status == "idle":
-            return f"auto {self.copilot.auto_propose_s:g}s"
-        return status
-
-    def on_copilot_event(self, message: CopilotEvent) -> None:
-        from ..copilot.service import CopilotError, CopilotReply, ProposalMade, StatusChanged
-
-        event = message.event
-        for panel in self.main_screen.query(CopilotLog):  # the copilot log panel (main screen, Copilot tab)
-            panel.add(event)
-        if isinstance(event, StatusChanged):
-            self.dirty.status = True
-            if event.detail and event.status == "idle" and "paused" in event.detail:
-                self.notify(event.detail, title="Copilot", severity="warning", timeout=5)
-        elif isinstance(event, ProposalMade):
-            self.dirty.orders = True
-        elif isinstance(event, CopilotReply):
-            self.copilot_log.append(f"copilot: {event.text}")
-            if event.prompt is None and not event.proposals:
-                return  # an auto-propose round that found nothing: no need to say so every time
-            self.notify(event.text[:400], title="Copilot" + (" · proposes" if event.proposals else ""),
-                        severity="warning" if event.refused else "information",
-                        timeout=8 if event.proposals else 6, markup=False)
-            if event.proposals and isinstance(self.screen, MainScreen):
-                self.main_screen.show_tab("approvals", focus=False)
-        elif isinstance(event, CopilotError):
-            self.copilot_log.append(f"error ({event.scenario}): {event.message}")
-            self.notify(event.message[:400], title=f"Copilot error: {event.scenario}", severity="error", timeout=8,
-                        markup=False)
-        self.copilot_log = self.copilot_log[-50:]
-
-    def confirm_suggestion(self, proposal_id: str) -> None:
-        """A copilot cancel / modify suggestion the human confirmed: the UI calls the Desk's verb."""
-        proposal = self.copilot.proposal(proposal_id)
-        cid = proposal.target_order_id
-
-        async def call():
-            if proposal.kind == "schedule":  # one approval for every slice within its bounds (desk/schedule.py)
-                self.desk.schedules.approve(proposal.schedule_id, actor="human")
-                result = None
-            elif proposal.kind == "cancel":
-                result = await self.desk.cancel(cid)
-            else:
-                result = await self.desk.modify(cid, amount=proposal.new_amount, price=proposal.new_price)
-            self.record_copilot_decision(None, "approved", proposal_id=proposal_id)
-            return result
-
-        self.run_worker(self._verb(proposal.kind, cid, call), group="verbs", exit_on_error=False,
-                        description=f"{proposal.kind} {cid} (copilot)")
-
-    def reject_suggestion(self, proposal_id: str, reason: str) -> None:
-        self.record_copilot_decision(None, "rejected", reason, proposal_id=proposal_id)
-        self.dirty.orders = True
-        self.notify("Suggestion rejected" + (f": {reason}" if reason else ""))
-
-    # -- kill switch and trading state ------------------------------------------------------------
-    def action_kill(self) -> None:
-        from .screens.kill import KillScreen
-
-        if isinstance(self.screen, KillScreen):
-            return
-        p = self.desk.kill_preview()
-        venues = ", ".join(p.venues) or "no venue"
-        summary = (f"HALT trading on {venues}, then:\n"
-                   f"  decline {p.pending} proposal(s) waiting for approval\n"
-                   f"  disarm {p.emulated} emulated order(s) held here\n"
-                   f"  cancel {p.working} working order(s) at the venues"
-                   + (f" ({p.in_flight} still on their way: canceled as they land)" if p.in_flight else "") + "\n"
-                   f"Nothing can be sent until you re-arm ({self.keymap.get('rearm', 'ctrl+r')}).")
-        self.push_screen(KillScreen(summary), callback=self._kill_chosen)
-
-    def _kill_chosen(self, choice: str | None) -> None:
-        if choice in ("kill", "flatten"):
-            self.kill(flatten=choice == "flatten")
-
-    @work(group="kill", exclusive=True, exit_on_error=False)
-    async def kill(self, flatten: bool = False) -> None:
-        try:
-            report = await self.desk.kill(flatten=flatten, actor="human", reason="kill switch (UI)")
-        except Exception as exc:  # noqa: BLE001 - the kill switch must report, never crash
-            log.exception("kill failed")
-            self.post_message(KillFailed(f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(KillDone(report, flatten))
-
-    def on_kill_done(self, message: KillDone) -> None:
-        r = message.report
-        self.dirty.everything = True
-        zero = ", ".join(f"{v} {ms:.0f} ms" for v, ms in (getattr(r, "venue_zero_ms", {}) or {}).items())
-        lines = [f"HALTED. Canceled {r.canceled}, disarmed {r.disarmed}, declined {r.declined}"
-                 + (f", filled meanwhile {r.filled_meanwhile}" if r.filled_meanwhile else ""),
-                 f"zero working orders after {r.elapsed_ms:.0f} ms" + (f" (venues: {zero})" if zero else "")]
-        if r.flatten_orders:
-            lines.append(f"flatten: {len(r.flatten_orders)} reduce-only market order(s)")
-        if r.remaining:
-            lines.append(f"STILL WORKING (in doubt, being looked up): {', '.join(r.remaining)}")
-        if r.errors:
-            lines.append("errors: " + "; ".join(r.errors)[:300])
-        self.notify("\n".join(lines), title="Kill switch", severity="error" if (r.remaining or r.errors) else "warning",
-                    timeout=15, markup=False)
-
-    def on_kill_failed(self, message: KillFailed) -> None:
-        self.dirty.everything = True
-        self.notify(f"Kill switch failed: {message.error}. Check the venues directly.", title="Kill switch",
-                    severity="error", timeout=30)
-
-    def action_rearm(self) -> None:
-        from .screens.kill import ConfirmScreen
-
-        halted = [v for v, s in self.desk.trading_states().items() if s.value == "halted"]
-        if not halted:
-            self.notify("Trading is not halted: nothing to re-arm", timeout=3)
-            return
-        self.push_screen(ConfirmScreen(
-            "Re-arm trading?", f"{', '.join(halted)} HALTED. Re-arming lets approved orders reach the venue again.\n"
-            "Press y to go back to ACTIVE.", yes="re-arm"), callback=self._rearm_confirmed)
-
-    def _rearm_confirmed(self, yes: bool | None) -> None:
-        if not yes:
-            return
-        try:
-            done = self.desk.rearm(actor="human", reason="re-armed from the UI")
-        except DeskError as exc:
-            self.notify(str(exc), title="Re-arm", severity="error")
-            return
-        self.dirty.everything = True
-        self.notify(f"Re-armed: {', '.join(done) or 'nothing was halted'} ACTIVE", title="Trading", timeout=5)
-
-    # -- reconciliation -------------------------------------------------------------------------
-    def reconcile_verb(self, verb: str, key: str) -> None:
-        async def call():
-            if verb == "adopt":
-                return self.desk.adopt(key)
-            if verb == "ignore":
-                return self.desk.ignore_difference(key, note="ignored from the reconciliation screen")
-            return await self.desk.cancel_difference(key)
-
-        self.run_worker(self._verb(f"reconcile:{verb}", key, call), group="verbs", exit_on_error=False,
-                        description=f"{verb} {key}")
-
-    def show_recovery(self) -> None:
-        """What start-up recovery found, once (the Desk keeps it for us until taken)."""
-        take = getattr(self.desk, "take_recovery", None)
-        rec = take() if take is not None else None
-        if not rec:
-            return
-        parts = [f"{len(rec.get(k) or [])} {label}" for k, label in (
-            ("orders_adopted", "external order(s) adopted"), ("fills_recovered", "fill(s) recovered"),
-            ("orders_updated", "order(s) updated from the venue"), ("intents_found", "unacknowledged order(s) found"),
-            ("intents_not_found", "not found yet (looked up, never re-sent)")) if rec.get(k)]
-        state = "reconciled" if rec.get("reconciled") else "NOT yet reconciled: no approval until it is"
-        self.notify("Start-up recovery: " + ("; ".join(parts) or "nothing to recover") + f". {state}. "
-                    "Details: R (reconciliation) and A (audit).", title="Recovery",
-                    severity="warning" if rec.get("reconciled") else "error", timeout=20)
-
-    # -- screens --------------------------------------------------------------------------------
     def open_tca(self) -> None:
-        from .screens.tca import TcaScreen
-        if not isinstance(self.screen, TcaScreen):
-            self.push_screen(TcaScreen(self.desk))
+        self.open_screen("tca")
 
     def open_audit(self) -> None:
-        from .screens.audit import AuditScreen
-        if not isinstance(self.screen, AuditScreen):
-            self.push_screen(AuditScreen(self.desk))
+        self.open_screen("audit")
+
+    def open_reconcile(self) -> None:
+        self.open_screen("reconcile")
 
     def action_venue_profiles(self) -> None:
-        from .screens.profiles import ProfilesScreen
-        if not isinstance(self.screen, ProfilesScreen):
-            self.push_screen(ProfilesScreen(self.desk))
+        self.open_screen("venue_profiles")
 
     def action_compare_venues(self) -> None:
         from .screens.compare import CompareScreen
         if not isinstance(self.screen, CompareScreen):
             self.push_screen(CompareScreen(self.desk, self.main_screen.selected[1]))
 
-    def open_reconcile(self) -> None:
-        from .screens.reconcile import ReconcileScreen
-        if not isinstance(self.screen, ReconcileScreen):
-            self.push_screen(ReconcileScreen(self.desk))
+    def ticket_screen(self, symbols: list[str]):
+        """The order ticket, built once and re-used: opening it again costs no widget building."""
+        if self._ticket is None:
+            from ..domain.orders import Side
+            from .screens.ticket import TicketScreen
 
-    def cancel(self, cid: str) -> None:
-        self.run_worker(self._verb("cancel", cid, lambda: self.desk.cancel(cid)), group="verbs",
-                        exit_on_error=False, description=f"cancel {cid}")
+            venue, symbol = self.main_screen.selected
+            self._ticket = TicketScreen(self.desk, venue, symbol, Side.BUY, symbols,
+                                        one_gesture=self.config.cockpit.one_gesture)
+            self.install_screen(self._ticket, "ticket")
+        return self._ticket
 
-    def modify(self, cid: str, amount, price) -> None:
-        self.run_worker(self._verb("modify", cid, lambda: self.desk.modify(cid, amount=amount, price=price)),
-                        group="verbs", exit_on_error=False, description=f"modify {cid}")
-
-    def refresh_desk(self) -> None:
-        self.run_worker(self._verb("refresh", None, self.desk.refresh), group="refresh", exclusive=True,
-                        exit_on_error=False, description="refresh")
-
-    async def _verb(self, verb: str, cid: str | None, call) -> None:
-        try:
-            result = await call()
-        except DeskError as exc:
-            self.post_message(DeskActionFailed(verb, cid, str(exc)))
-            return
-        except Exception as exc:  # noqa: BLE001 - a verb must never take the screen down
-            log.exception("%s %s failed", verb, cid)
-            self.post_message(DeskActionFailed(verb, cid, f"{type(exc).__name__}: {exc}"))
-            return
-        status = getattr(result, "status", None)
-        self.post_message(DeskActionDone(verb, cid, status.value if status is not None else None,
-                                         getattr(result, "reason", "") or ""))
-
-    def on_desk_action_done(self, message: DeskActionDone) -> None:
-        self.dirty.orders = self.dirty.positions = self.dirty.executions = self.dirty.status = True
-        if message.verb == "refresh":
-            self.notify("Refreshed and reconciled", timeout=2)
-            return
-        if message.verb.startswith("reconcile:"):
-            verb = message.verb.split(":", 1)[1]
-            screen = self.screen
-            if hasattr(screen, "update_view"):
-                screen.update_view()
-            self.notify(f"{verb}: {message.client_order_id}", title="Reconciliation", timeout=4)
-            return
-        status = (message.status or "").replace("_", " ")
-        if message.status in ("denied", "rejected"):
-            self.notify(f"{message.verb} {message.client_order_id}: {status}: {message.detail}",
-                        severity="error", timeout=8)
-            return
-        done = {"approve": "Approved", "cancel": "Canceled", "modify": "Modified"}.get(message.verb, message.verb)
-        self.notify(f"{done} {message.client_order_id}: {status}", timeout=4)
-        if message.verb == "approve" and not self.desk.pending_approvals():
-            self.main_screen.show_tab("orders", focus=False)
-
-    def on_desk_action_failed(self, message: DeskActionFailed) -> None:
-        self.dirty.orders = True
-        self.notify(message.error, title=f"{message.verb.replace('reconcile:', '')} failed", severity="error",
-                    timeout=8)
-
-    # -- app actions ----------------------------------------------------------------------------
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.keymap))

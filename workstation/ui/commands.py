@@ -1,4 +1,5 @@
-"""The command palette: every action, plus "go to", "buy" and "sell" for every watched symbol."""
+"""The command palette: every action (fast actions included), the alerts, plus "go to", "buy" and "sell"
+for every watched symbol."""
 
 from __future__ import annotations
 
@@ -33,11 +34,20 @@ class WorkstationCommands(Provider):
         out.append(("Execution quality (TCA)", partial(main.run_action, "tca"), DESCRIPTIONS["tca"]))
         out.append(("Reconciliation", partial(main.run_action, "reconcile_screen"), DESCRIPTIONS["reconcile_screen"]))
         out.append(("Audit trail", partial(main.run_action, "audit"), DESCRIPTIONS["audit"]))
+        out.append(("Alerts: set a price alert, see what fired", partial(self._alerts, main),
+                    "price alerts by level, and every alert that fired"))
+        out.append(("Account: balances", partial(main.run_action, "account"), DESCRIPTIONS["account"]))
         for venue, symbol in main.symbols():
             out.append((f"Go to symbol {symbol}", partial(main.select_symbol, venue, symbol), f"show {symbol} on {venue}"))
             out.append((f"Buy {symbol}", partial(main.open_ticket, Side.BUY, venue, symbol), f"buy ticket for {symbol}"))
             out.append((f"Sell {symbol}", partial(main.open_ticket, Side.SELL, venue, symbol), f"sell ticket for {symbol}"))
         return out
+
+    def _alerts(self, main) -> None:
+        from .screens.cockpit import AlertsScreen
+
+        venue, symbol = main.selected
+        self.app.push_screen(AlertsScreen(self.app, venue, symbol, ask=True))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

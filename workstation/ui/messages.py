@@ -64,3 +64,17 @@ class KillDone(Message):
 @dataclass
 class KillFailed(Message):
     error: str
+
+
+@dataclass
+class PlanDone(Message):
+    """A fast action carried out (or refused on the way): its Outcome."""
+
+    outcome: object
+
+
+@dataclass
+class TapeLoaded(Message):
+    venue: str
+    symbol: str
+    new: int

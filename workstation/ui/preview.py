@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..domain.book import Walk
 from ..domain.market import Problem
+from ..desk.account import holding
 from ..domain.orders import OrderSpec, OrderType
 
 
@@ -56,7 +57,7 @@ def preview(desk, spec: OrderSpec, *, check: bool = True, order=None) -> Preview
         contract = Decimal(1)
     reference = average or spec.price or spec.trigger_price or (book.mid if book else None)
     notional = spec.amount * reference * contract if reference is not None else None
-    before = desk.position(spec.venue, spec.symbol).size
+    before = holding(desk, spec.venue, spec.symbol)  # on spot, what is held
     after = before + spec.side.sign * spec.amount
     problems = (desk.check(spec, order) if order is not None else desk.check(spec)) if check else []
     rests = spec.amount - marketable if spec.type is OrderType.LIMIT else Decimal(0)

@@ -1,11 +1,13 @@
 """`workstation screenshots`: regenerate screenshots/ from the real app on a deterministic paper desk.
 
-Scenes: the main screen (80x24, 120x36, 160x48), the order ticket (and a bracket in it), the approval
-queue with a proposal (and its detail), a copilot proposal's detail, the execution detail, the kill
-switch's confirmation, the reconciliation screen, the audit trail and the TCA screen; and, on two paper
-venues ("paper" and "paper_b", different seeds), the venue profiles, one symbol across venues, and a fallback
-proposal after paper_b refused an order in maintenance. Each in every theme asked for (default: ours,
-dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
+Scenes: the main screen (80x24, 120x36, 160x48: the account strip, the DOM, the tables), the DOM with its
+cursor on a level and our orders, the book grid, time and sales with the depth chart, the alerts, a fast
+action's confirmation (flatten) and the account, each at 160x48 and 80x24; the order ticket (and a
+bracket in it, also at 80x24), the approval queue with a proposal (and its detail), a copilot
+proposal's detail, the execution detail, the kill switch's confirmation, the reconciliation screen,
+the audit trail and the TCA screen; and, on two paper venues ("paper" and "paper_b", different seeds),
+the venue profiles, one symbol across venues, and a fallback proposal after paper_b refused an order in
+maintenance. Each in every theme asked for (default: ours, dark and light). SVG always; PNG too when `rsvg-convert` (librsvg2-bin) or cairosvg is there.
 Textual is imported only when the command runs, so `workstation --help` stays fast.
 """
 
@@ -27,7 +29,21 @@ SCENES = {  # name -> terminal size
     "main": (120, 36),
     "main-80x24": (80, 24),
     "main-160x48": (160, 48),
+    "dom-160x48": (160, 48),
+    "dom-80x24": (80, 24),
+    "grid-160x48": (160, 48),
+    "grid-80x24": (80, 24),
+    "tape-160x48": (160, 48),
+    "tape-80x24": (80, 24),
+    "alerts-160x48": (160, 48),
+    "alerts-80x24": (80, 24),
+    "flatten-160x48": (160, 48),
+    "flatten-80x24": (80, 24),
+    "account-160x48": (160, 48),
+    "account-80x24": (80, 24),
+    "ticket-bracket-80x24": (80, 24),
     "ticket": (120, 36),
+    "ticket-160x48": (160, 48),
     "approvals": (120, 36),
     "proposal": (120, 36),
     "execution-detail": (120, 36),
@@ -87,7 +103,7 @@ def demo_app(demo: DemoDesk, theme: str = "workstation-dark"):
     from .app import WorkstationApp
 
     return WorkstationApp(demo.desk, Config(theme=theme), start_desk="connect", now=lambda: FROZEN,
-                          approve_guard_s=0.0, candles_every_s=3600)
+                          approve_guard_s=0.0, candles_every_s=3600, tape_every_s=3600)
 
 
 async def _settle(pilot, app) -> None:
@@ -127,16 +143,27 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
     for _ in range(6):  # some market history so the books have moved
         await demo.pump(500, refresh=False)
     await demo.desk.refresh()
-    if scene.startswith("main") or scene in ("execution-detail", "kill", "audit", "tca"):
+    cockpit = scene.split("-")[0] in ("dom", "grid", "tape", "alerts", "flatten", "account")
+    if scene.startswith("main") or cockpit or scene in ("execution-detail", "kill", "audit", "tca"):
         for side, amount, limit in (("buy", "0.05", False), ("sell", "0.02", True), ("buy", "0.03", True)):
             order = demo.desk.stage(_spec(demo, side, amount, limit))
             await demo.desk.approve(order.client_order_id)
         await demo.pump(500)
     await _settle(pilot, app)
-    if scene == "ticket":
+    if cockpit:
+        await _cockpit_scene(pilot, app, demo, scene.split("-")[0])
+    if scene == "ticket-bracket-80x24":
         await pilot.press("b")
         await pilot.pause()
-        await pilot.press("ctrl+o", *"0.25")
+        await pilot.press(*(["ctrl+o"] * 7), *"0.05")
+        mid = demo.desk.book("paper", "BTC/USDT").mid
+        app.screen.query_one("#stop").value = str((mid * Decimal("0.99")).quantize(Decimal("0.1")))
+        app.screen.query_one("#tp").value = str((mid * Decimal("1.02")).quantize(Decimal("0.1")))
+        await pilot.pause()
+    if scene in ("ticket", "ticket-160x48"):
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press(*"0.25")
     if scene in ("approvals", "proposal"):
         demo.desk.stage(_spec(demo, "buy", "0.2"))
         await _stage(pilot, app, "s", "0.15", limit=True)
@@ -158,11 +185,13 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
         await pilot.press("slash")
         await pilot.pause()
         await pilot.press(*"buy 0.2 ETH at 3,150", "enter")
-        for _ in range(100):
-            if app.copilot.proposals("pending"):
+        for _ in range(200):  # the proposal, and the copilot done with its turn
+            if app.copilot.proposals("pending") and app.copilot.status != "thinking":
                 break
             await pilot.pause(0.02)
+        await _settle(pilot, app)
         await demo.pump(4000)  # the market moves on after the proposal
+        await _settle(pilot, app)
         await _settle(pilot, app)
         await pilot.press("w", "v")
     if scene == "kill":
@@ -196,6 +225,8 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
     await app.workers.wait_for_complete()
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
+    app.tick()
+    app._alerts.clear()  # alerts that fired while the scene was set up (fills): not part of the picture
     app.clear_notifications()
     app.main_screen.query_one("PriceChart").maybe_redraw(force=True)
     await _settle(pilot, app)
@@ -221,6 +252,55 @@ async def _fallback(pilot, app, demo: DemoDesk) -> None:
     await pilot.press("w")
     await pilot.pause()
     await pilot.press("v")
+
+
+async def _cockpit_scene(pilot, app, demo: DemoDesk, what: str) -> None:
+    """The cockpit's scenes: a perpetual position and resting orders at a few levels behind every one."""
+    from decimal import Decimal
+
+    from ..domain.orders import OrderSpec
+    from .screens.cockpit import AlertsScreen
+
+    desk = demo.desk
+    await demo.exchange.set_leverage(5, "BTC/USDT:USDT")
+    perp = desk.stage(OrderSpec("paper", "BTC/USDT:USDT", "buy", "market", Decimal("0.2")))
+    await desk.approve(perp.client_order_id)
+    book = desk.book("paper", "BTC/USDT")
+    for side, amount, away in (("buy", "0.01", 2), ("buy", "0.02", 4), ("sell", "0.015", 3)):
+        price = book.best_bid - away if side == "buy" else book.best_ask + away
+        order = desk.stage(OrderSpec("paper", "BTC/USDT", side, "limit", Decimal(amount), price=price),
+                           confirm_duplicate=True)
+        await desk.approve(order.client_order_id)
+    app.alert_book.add_price("paper", "BTC/USDT", book.best_ask + 1, "breakout")
+    app.alert_book.add_price("paper", "ETH/USDT", desk.mark("paper", "ETH/USDT") - 40, "support")
+    await demo.pump(500)
+    await _settle(pilot, app)
+    main = app.main_screen
+    if what == "dom":
+        await pilot.press("2", "down", "down", "down", "down")
+    elif what == "grid":
+        await pilot.press("g", "right")
+    elif what == "tape":
+        for _ in range(4):
+            await demo.pump(500, refresh=False)
+        await app.tape.poll("paper", "BTC/USDT")
+        await pilot.press("d")
+        if not main.panes.side_visible:
+            await pilot.press("i")
+    elif what == "alerts":
+        await pilot.press("up", "up", "exclamation_mark")  # a level above the market, set from the DOM
+        await _settle(pilot, app)
+        demo.exchange.set_mid("BTC/USDT", book.best_ask + 10)  # the market runs through it
+        await demo.pump(500)
+        await _settle(pilot, app)
+        app.push_screen(AlertsScreen(app, "paper", "BTC/USDT"))
+    elif what == "flatten":
+        main.select_symbol("paper", "BTC/USDT:USDT")
+        await _settle(pilot, app)
+        await pilot.press("F")
+    elif what == "account":
+        await pilot.press("dollar_sign")
+    await _settle(pilot, app)
 
 
 async def capture(scene: str, theme: str, out: Path) -> Path:

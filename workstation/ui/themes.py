@@ -28,6 +28,8 @@ APP_VARIABLES = {
     "pnl-up": "profit",
     "pnl-down": "loss",
     "own-order": "our own resting orders on the ladder",
+    "own-order-bg": "background behind our working quantity on the DOM",
+    "cursor-row": "the DOM's cursor row (a background)",
     "env-paper": "PAPER environment banner background",
     "env-testnet": "TESTNET environment banner background",
     "env-demo": "DEMO environment banner background",
@@ -55,14 +57,20 @@ def defaults_for(theme: Theme) -> dict[str, str]:
     error = colours.get("error", "#FF5C5C")
     warning = colours.get("warning", "#F5A524")
     primary = colours.get("primary", "#4C9AFF")
+    accent = colours.get("accent", "#F5A524")
+    ansi = getattr(theme, "ansi", False) or str(error).startswith("ansi_")
+    # ANSI colours cannot be blended: a "22%" red bar is a solid red one, and red ask prices vanish on it.
+    # Bars and backgrounds there are a neutral grey the bid and ask colours stay readable on.
     return {
         "bid": success,
         "ask": error,
-        "bid-depth": f"{success} 22%",
-        "ask-depth": f"{error} 22%",
+        "bid-depth": "ansi_bright_black" if ansi else f"{success} 22%",
+        "ask-depth": "ansi_bright_black" if ansi else f"{error} 22%",
         "pnl-up": success,
         "pnl-down": error,
         "own-order": warning,
+        "own-order-bg": "ansi_bright_black" if ansi else f"{warning} 25%",
+        "cursor-row": "ansi_blue" if ansi else f"{accent} 45%",
         "env-paper": primary,
         "env-testnet": warning,
         "env-demo": warning,

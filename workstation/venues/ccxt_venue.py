@@ -255,7 +255,7 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
     async def fetch_trades(self, symbol: str, limit: int = 50) -> list[dict[str, Any]]:
         raw = await self._call("fetch_trades", symbol, None, limit, retry=True)
         return [{"time_ms": int(t.get("timestamp") or 0), "side": t.get("side"), "price": _d(t.get("price")),
-                 "amount": _d(t.get("amount"))} for t in raw]
+                 "amount": _d(t.get("amount")), "id": t.get("id")} for t in raw]
 
     # -- orders ------------------------------------------------------------------------------
     async def create_order(self, order: Order) -> OrderReport:

@@ -12,13 +12,14 @@ from ...domain.execution import Execution
 from ...domain.orders import LEGS
 from .. import format as fmt
 from ..keys import CLOSE_BINDINGS
+from .ticket_view import words
 
 
 def execution_table(ex: Execution, pd: int, ad: int) -> Table:
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold", no_wrap=True)
     t.add_column()
-    t.add_row("Order", f"{ex.side.value.upper()} {fmt.amount(ex.amount, ad)} {ex.symbol} {ex.order_type.value} · "
+    t.add_row("Order", f"{ex.side.value.upper()} {fmt.amount(ex.amount, ad)} {ex.symbol} {words(ex.order_type)} · "
                        f"{ex.venue} · {ex.origin}")
     t.add_row("Status", f"{ex.status}  filled {fmt.amount(ex.filled, ad)} ({ex.fill_ratio * 100:.0f}%)"
                         + ("  PARTIAL" if ex.partial_fill else ""))

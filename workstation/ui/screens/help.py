@@ -19,7 +19,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
-            yield Static(" Keys — remap any of them by id in the config's [keys] table", classes="dialog-title")
+            yield Static(" Keys — remap any of them by id in the config's [keys] table", classes="dialog-title",
+                         markup=False)
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             yield Static("[b]esc[/] close   [b]ctrl+p[/] every action by name", classes="dialog-hint")
 

@@ -1,8 +1,10 @@
-"""The main screen: ladder, chart, orders / approvals, positions / executions, status bar, footer.
+"""The main screen: account strip, DOM, chart (or depth), tape and alerts, the four tables, status bar;
+or, switched with ``g``, the grid of every watched book.
 
-Widgets never read the venue. On every UI tick the app hands this screen what changed
-(`Dirty`), and `apply` reads snapshots from the Desk for those areas only, inside one
-`batch_update`.
+Widgets never read the venue. On every UI tick the app hands this screen what changed (`Dirty`), and
+`apply` reads snapshots from the Desk for those areas only, inside one `batch_update`. The trading
+actions live in two mixins: the order path (tickets, approvals, cancel, modify) and the cockpit's fast
+actions (presets, flatten, reverse, join, cancel all, DOM level actions, alerts).
 """
 
 from __future__ import annotations
@@ -12,27 +14,32 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from textual.app import ComposeResult
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer
 
-from ...desk.desk import DeskError
+from ...desk.account import account
 from ...domain.orders import OrderStatus, OrderType, Side
 from ..keys import MAIN_BINDINGS
 from ..preview import preview
+from ..widgets.account import AccountStrip
+from ..widgets.alerts import AlertsTable
 from ..widgets.approvals import ApprovalsTable
 from ..widgets.chart import PriceChart
-from ..widgets.copilot_log import CopilotLog
+from ..widgets.depth import DepthChart
+from ..widgets.dom import Dom, DomSnapshot
 from ..widgets.executions import ExecutionsTable
-from ..widgets.ladder import Ladder, LadderSnapshot
+from ..widgets.grid import BookGrid, GridBook
 from ..widgets.orders import SHOWN, OrdersTable
-from ..widgets.positions import PositionsTable
+from ..registry import PANELS, load
+from ..widgets.panes import PANE_OF, PANES, Panel, Panes
+from ..widgets.positions import PositionsTable, position_rows
 from ..widgets.status import StatusBar
-from .execution_detail import ExecutionDetailScreen
-from .modify import ModifyScreen
-from .copilot import PromptScreen
-from .proposal import Decision, ProposalScreen, ReasonScreen
-from .ticket import TicketScreen
+from ..widgets.tape import TapeView
+from .main_cockpit import CockpitActions
+from .main_orders import OrderPathActions
+
+ALL_TABLES_WIDTH, TALL = 140, 32
 
 
 @dataclass
@@ -42,18 +49,15 @@ class Dirty:
     positions: bool = True
     executions: bool = True
     status: bool = True
+    alerts: bool = True
     everything: bool = True
 
     def clear(self) -> None:
         self.books.clear()
-        self.orders = self.positions = self.executions = self.status = self.everything = False
+        self.orders = self.positions = self.executions = self.status = self.alerts = self.everything = False
 
 
-PANE_OF = {"approvals": "pane-a", "orders": "pane-a", "positions": "pane-b", "executions": "pane-b",
-           "copilot-log": "pane-b"}
-
-
-class MainScreen(Screen):
+class MainScreen(OrderPathActions, CockpitActions, Screen):
     BINDINGS = MAIN_BINDINGS
 
     def __init__(self) -> None:
@@ -62,32 +66,61 @@ class MainScreen(Screen):
         self._last_slow = 0.0
         self._last_second = 0.0
         self._approve_block_until = 0.0
+        self.panes = Panes(self)
+        self.grid_mode = False
+        self.depth_mode = False
+        self.preset_index = 0
+        self.tape_filter_index = -1  # -1: every print; else the index of the preset size used as the floor
+        self._own: dict[tuple[str, str], tuple[dict, dict, dict]] = {}
+        self._tape_version: object = None
+        self._fed_panels: list[Panel] = []
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        levels = self.app.config.cockpit.grid_levels
         yield StatusBar(id="status")
+        yield AccountStrip(id="account")
         with Horizontal(id="body"):
-            yield Ladder(levels=20, id="ladder")
+            yield Dom(id="ladder")
             with Vertical(id="right"):
-                yield PriceChart(id="chart")
-                with Container(id="panes"):
-                    with TabbedContent(id="pane-a", initial="orders"):
-                        with TabPane("Orders", id="orders"):
-                            yield OrdersTable(id="orders-table")
-                        with TabPane("Approvals", id="approvals"):
-                            yield ApprovalsTable(id="approvals-table")
-                    with TabbedContent(id="pane-b", initial="positions"):
-                        with TabPane("Positions", id="positions"):
-                            yield PositionsTable(id="positions-table")
-                        with TabPane("Executions", id="executions"):
-                            yield ExecutionsTable(id="executions-table")
-                        with TabPane("Copilot", id="copilot-log"):  # each turn's calls, results, errors
-                            yield CopilotLog(id="copilot-log-panel")
+                with Horizontal(id="top"):
+                    yield PriceChart(id="chart", min_interval_s=2.0)  # 1m candles: the DOM shows the live price
+                    yield DepthChart(id="depth")
+                    with Vertical(id="top-side"):
+                        yield TapeView(id="tape-side")
+                        yield AlertsTable(id="alerts-side")
+                with Vertical(id="panes"):
+                    for pane, tabs in PANES.items():
+                        with Vertical(id=pane, classes="pane"):
+                            for tab in tabs:
+                                _, _, path, widget_id = PANELS[tab]
+                                yield Panel(tab, load(path)(id=widget_id))
+        yield BookGrid(levels, id="grid")
         yield Footer(id="footer")
 
     def on_mount(self) -> None:
-        self.query_one(Ladder).focus()
+        self._fed_panels = [p for p in self.query(Panel) if hasattr(p.body, "update_from_app")]
+        self.query_one("#grid").display = False
+        self.query_one("#depth").display = False
+        self.query_one(Dom).focus()
+        self._relayout()
         self._select_current()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        width, height = self.app.size
+        layout = self.app.config.cockpit.layout
+        tall = height >= TALL
+        self.panes.all_tables = layout == "all" or (layout == "auto" and width >= ALL_TABLES_WIDTH and tall)
+        self.panes.side_visible = tall and width >= 120 and not self.grid_mode
+        self.query_one("#top-side").display = self.panes.side_visible
+        self.query_one("#top").display = tall
+        self.set_class(self.panes.all_tables, "-all-tables")
+        self.query_one(AccountStrip).balances_line = tall
+        self.panes.layout()
+        self.app.dirty.everything = True
 
     # -- helpers --------------------------------------------------------------------------------
     @property
@@ -110,17 +143,25 @@ class MainScreen(Screen):
         venue, symbol = self.selected
         pd = self.desk.markets[(venue, symbol)].price_decimals() if (venue, symbol) in self.desk.markets else 2
         self.query_one(PriceChart).set_symbol(symbol, pd)
+        self.query_one(BookGrid).select((venue, symbol))
         self.app.dirty.books.add((venue, symbol))
+        self.app.dirty.everything = True
         self.app.load_candles(venue, symbol)
+        self.app.poll_tape(venue, symbol)
 
     def visible_tab(self, tab: str) -> bool:
-        return self.query_one(f"#{PANE_OF[tab]}", TabbedContent).active == tab
+        return self.panes.visible(tab) and not self.grid_mode
 
     def show_tab(self, tab: str, focus: bool = True) -> None:
-        pane = self.query_one(f"#{PANE_OF[tab]}", TabbedContent)
-        pane.active = tab
+        if self.grid_mode:
+            self.action_toggle_grid()
+        self.panes.show(tab)
         if focus:
-            self.query_one(f"#{tab}-table", DataTable).focus()
+            widget = {"tape": None, "alerts": "#alerts-side" if self.panes.side_visible else "#alerts-b"}.get(
+                tab, f"#{PANELS[tab][3]}")
+            if widget and self.query_one(widget).can_focus:
+                self.query_one(widget).focus()
+        self.app.dirty.everything = True
 
     # -- live data ------------------------------------------------------------------------------
     def apply(self, dirty: Dirty, clock_text: str) -> None:
@@ -135,61 +176,114 @@ class MainScreen(Screen):
         venue, symbol = self.selected
         decimals = self.decimals()
         book_moved = bool(dirty.books)
+        if dirty.everything or dirty.orders:
+            self._own = self._own_orders()
         with self.app.batch_update():
-            if dirty.everything or (venue, symbol) in dirty.books or dirty.orders:
-                self._apply_ladder(venue, symbol)
+            if self.grid_mode:
+                self._apply_grid(dirty, decimals)
+            elif dirty.everything or (venue, symbol) in dirty.books or dirty.orders:
+                self._apply_dom(venue, symbol)
                 self.query_one(PriceChart).set_mid(desk.mark(venue, symbol))
+                if self.depth_mode:
+                    pd, ad = decimals.get((venue, symbol), (2, 4))
+                    self.query_one(DepthChart).show(desk.book(venue, symbol), pd, ad)
             if dirty.everything or dirty.orders or second:
+                self._label_tabs()
                 emulated = {v.order.client_order_id: v for v in desk.emulated_orders()}
                 self.query_one(OrdersTable).show([o for o in desk.orders() if o.status in SHOWN],
-                                                 desk.clock.wall_ms(), decimals, emulated)
+                                                 desk.clock.wall_ms(), decimals, emulated, desk.group)
             if dirty.everything or dirty.orders or (book_moved and slow) or second:
                 pending = desk.pending_approvals()
-                suggestions = self.suggestions()
                 self.query_one(ApprovalsTable).show([(o, preview(desk, o.spec, order=o)) for o in pending],
-                                                    desk.clock.wall_ms(), decimals, suggestions, desk)
-                self._label_tabs(len(pending) + len(suggestions))
-            if dirty.everything or dirty.positions or (book_moved and slow):
-                positions = [(p, desk.mark(p.venue, p.symbol), *decimals.get((p.venue, p.symbol), (2, 4)))
-                             for p in desk.positions()]
-                self.query_one(PositionsTable).show(positions, desk.working_orders())
+                                                    desk.clock.wall_ms(), decimals, self.suggestions(), desk,
+                                                    desk.group)
+            if dirty.everything or dirty.positions or (book_moved and second):  # marks: once a second
+                self.query_one(PositionsTable).show(position_rows(desk))
             if dirty.everything or dirty.executions:
                 self.query_one(ExecutionsTable).show(desk.executions(), decimals)
+            if dirty.everything or dirty.positions or dirty.orders or (book_moved and slow) or dirty.status:
+                self.query_one(AccountStrip).show(account(desk))
+            self._apply_side(dirty, venue, symbol, decimals)
+            for panel in self._fed_panels:  # registered panels that feed themselves (ui/registry.py)
+                if self.visible_tab(panel.tab):
+                    panel.body.update_from_app(self.app, dirty)
             if dirty.everything or dirty.status or second:
                 self.query_one(StatusBar).show(
                     desk.venue_states(), clock_text, self.app.status_note, connecting=self.app.connecting,
                     trading=desk.trading_states(), reconcile=desk.reconcile_status(),
                     copilot=self.app.copilot_status())
-            self.query_one(PriceChart).maybe_redraw()
+            if not self.grid_mode and not self.depth_mode:
+                self.query_one(PriceChart).maybe_redraw()
         if dirty.everything or dirty.orders or dirty.executions:
             self.refresh_bindings()
 
-    def _apply_ladder(self, venue: str, symbol: str) -> None:
+    def _own_orders(self) -> dict[tuple[str, str], tuple[dict, dict, dict]]:
+        """Per book: our working quantity per limit price (buys, sells), and the levels stops trigger at."""
+        own: dict[tuple[str, str], tuple[dict, dict, dict]] = {}
+        for o in self.desk.working_orders() + self.desk.orders({OrderStatus.EMULATED}):
+            buys, sells, triggers = own.setdefault((o.venue, o.symbol), ({}, {}, {}))
+            if o.spec.type.has_limit_price and o.spec.price is not None and o.status is not OrderStatus.EMULATED:
+                side = buys if o.side is Side.BUY else sells
+                side[o.spec.price] = side.get(o.spec.price, Decimal(0)) + o.remaining
+            elif o.spec.trigger_price is not None:
+                triggers[o.spec.trigger_price] = o.side.value
+            elif o.spec.type is OrderType.LIMIT and o.spec.price is not None:  # an emulated limit (OCO leg)
+                triggers[o.spec.price] = o.side.value
+        return own
+
+    def _apply_dom(self, venue: str, symbol: str) -> None:
         desk = self.desk
         market = desk.markets.get((venue, symbol))
-        own: dict[tuple[str, Decimal], Decimal] = {}
-        for o in desk.working_orders():
-            if o.venue == venue and o.symbol == symbol and o.spec.price is not None and o.spec.type is OrderType.LIMIT:
-                key = ("bid" if o.side is Side.BUY else "ask", o.spec.price)
-                own[key] = own.get(key, Decimal(0)) + o.remaining
-        self.query_one(Ladder).set_snapshot(LadderSnapshot(
-            venue, symbol, desk.book(venue, symbol),
-            market.price_decimals() if market else 2, market.amount_decimals() if market else 4, own))
+        buys, sells, triggers = self._own.get((venue, symbol), ({}, {}, {}))
+        self.query_one(Dom).set_snapshot(DomSnapshot(
+            venue, symbol, desk.book(venue, symbol), market.tick if market else Decimal("0.01"),
+            market.price_decimals() if market else 2, market.amount_decimals() if market else 4,
+            buys, sells, triggers, self.preset_label(venue, symbol)))
 
-    def _label_tabs(self, pending: int) -> None:
-        pane = self.query_one("#pane-a", TabbedContent)
-        label = f"Approvals ({pending})" if pending else "Approvals"
-        tab = pane.get_tab("approvals")
-        if str(tab.label) != label:
-            tab.label = label
-        tab.set_class(bool(pending), "-waiting")
+    def _apply_grid(self, dirty: Dirty, decimals: dict) -> None:
+        grid = self.query_one(BookGrid)
+        keys = self.symbols()
+        grid.set_keys(keys)
+        changed = keys if (dirty.everything or dirty.orders) else [k for k in keys if k in dirty.books]
+        books = []
+        for key in changed:
+            pd, ad = decimals.get(key, (2, 4))
+            buys, sells, _ = self._own.get(key, ({}, {}, {}))
+            books.append(GridBook(key[0], key[1], self.desk.book(*key), pd, ad, buys, sells))
+        grid.update_books(books)
+
+    def _apply_side(self, dirty: Dirty, venue: str, symbol: str, decimals: dict) -> None:
+        """The tape and the alerts, where they are on screen."""
+        tape = self.app.tape
+        version = (venue, symbol, tape.version.get((venue, symbol)), self.tape_filter_index)
+        if dirty.everything or version != self._tape_version:
+            self._tape_version = version
+            pd, ad = decimals.get((venue, symbol), (2, 4))
+            floor = self.tape_floor(venue, symbol)
+            prints = tape.prints(venue, symbol, floor)[:200]
+            for view in self.query(TapeView):
+                if view.display and (view.id == "tape-side" and self.panes.side_visible or self.visible_tab("tape")):
+                    view.show(symbol, prints, pd, ad, floor, version)
+        if dirty.everything or dirty.alerts:
+            alerts = self.app.alert_book.alerts() if self.app.alert_book is not None else []
+            for table in self.query(AlertsTable):
+                table.show(alerts)
+
+    def _label_tabs(self) -> None:
+        pending = len(self.desk.pending_approvals()) + len(self.suggestions())
+        working = sum(1 for o in self.desk.orders() if o.status in SHOWN)
+        if self.panes.counts.get("approvals") != pending or self.panes.counts.get("orders") != working:
+            self.panes.counts.update(approvals=pending, orders=working)
+            self.panes.layout()
 
     def theme_changed(self) -> None:
         for table in self.query(DataTable):
             if hasattr(table, "invalidate"):
                 table.invalidate()
         self.query_one(PriceChart).theme_changed()
-        self.query_one(Ladder).refresh()
+        self.query_one(BookGrid).theme_changed()
+        self.query_one(AccountStrip).theme_changed()
+        self.query_one(Dom).theme_changed()
 
     # -- dynamic bindings -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -202,7 +296,7 @@ class MainScreen(Screen):
             return bool(desk.executions())
         return True
 
-    # -- actions: symbols and panels --------------------------------------------------------------
+    # -- symbols and panels ---------------------------------------------------------------------
     def action_symbol_step(self, step: int) -> None:
         self.symbol_index = (self.symbol_index + step) % max(len(self.symbols()), 1)
         self._select_current()
@@ -224,169 +318,10 @@ class MainScreen(Screen):
     def action_refresh(self) -> None:
         self.app.refresh_desk()
 
-    # -- actions: the order path ----------------------------------------------------------------
-    def action_buy(self) -> None:
-        self.open_ticket(Side.BUY)
-
-    def action_sell(self) -> None:
-        self.open_ticket(Side.SELL)
-
-    def open_ticket(self, side: Side, venue: str | None = None, symbol: str | None = None) -> None:
-        if venue is None or symbol is None:
-            venue, symbol = self.selected
-        if (venue, symbol) not in self.desk.markets:
-            self.notify(f"{symbol} is not loaded yet: wait for the venue to connect", severity="warning")
-            return
-        symbols = [s for v, s in self.symbols() if v == venue]
-        self.app.push_screen(TicketScreen(self.desk, venue, symbol, side, symbols), callback=self._on_ticket)
-
-    def _on_ticket(self, request) -> None:
-        if request is None:
-            return
-        spec = request.spec
-        try:
-            if request.group == "bracket":
-                orders = self.desk.stage_bracket(spec, **request.params)
-            elif request.group == "oco":
-                orders = self.desk.stage_oco(request.params["legs"])
-            elif request.group == "scaled":
-                orders = self.desk.stage_scaled(spec, **request.params)
-            else:
-                orders = [self.desk.stage(spec, confirm_duplicate=request.confirm_duplicate)]
-        except DeskError as exc:
-            self.notify(str(exc), title="Not staged", severity="error", timeout=8)
-            return
-        denied = [o for o in orders if o.status is OrderStatus.DENIED]
-        if denied:
-            self.notify(f"Denied: {denied[0].reason}", title="Not staged", severity="error", timeout=8)
-            if len(denied) == len(orders):
-                return
-        order = orders[0]
-        self.app.dirty.orders = True
-        self.app.tick()  # show it now, not on the next tick
-        self.show_tab("approvals")
-        self.query_one(ApprovalsTable).select_key(order.client_order_id)
-        what = (f"{request.group} of {len(orders)} orders" if request.group else
-                f"{spec.side.value.upper()} {spec.amount} {spec.symbol} {spec.type.value}")
-        self.notify(f"{what} staged: press [b]a[/] to approve, [b]x[/] to reject", title="Waiting for approval")
-
-    def suggestions(self) -> list:
-        """Copilot cancel / modify suggestions waiting for the human (no Desk order behind them)."""
-        copilot = self.app.copilot
-        if copilot is None:
-            return []
-        return [p for p in copilot.proposals("pending") if p.kind != "stage"]
-
-    def selected_proposal(self) -> str | None:
-        """The highlighted row of the approval queue: an order's client id, or "cp:<proposal id>"."""
-        table = self.query_one(ApprovalsTable)
-        key = table.selected_key
-        if key is None:
-            return None
-        if key.startswith("cp:"):
-            return key if any(p.id == key[3:] for p in self.suggestions()) else None
-        order = self.desk.order(key)
-        return key if order.status is OrderStatus.PENDING_APPROVAL else None
-
-    def action_approve(self) -> None:
-        if not self.visible_tab("approvals"):
-            self.show_tab("approvals")
-            self.notify("This is the approval queue: press a again to approve the highlighted proposal")
-            return
-        if time.monotonic() < self._approve_block_until:
-            self.notify("Just approved one: press a again to approve the next proposal", severity="warning")
-            self._approve_block_until = 0.0
-            return
-        cid = self.selected_proposal()
-        if cid is None:
-            self.notify("Nothing waiting for approval", severity="warning")
-            return
-        if cid.startswith("cp:"):
-            self._confirm_suggestion(cid[3:])
-            return
-        self._approve_block_until = time.monotonic() + self.app.approve_guard_s
-        self.app.approve(cid)
-
-    def _confirm_suggestion(self, proposal_id: str) -> None:
-        from .kill import ConfirmScreen
-
-        p = self.app.copilot.proposal(proposal_id)
-        self.app.push_screen(ConfirmScreen(
-            f"Copilot suggests: {p.summary()}".replace("[", "(").replace("]", ")"), f"{p.rationale}\n\nPress y to {p.kind} order {p.target_order_id} now.",
-            yes=p.kind), callback=lambda yes: yes and self.app.confirm_suggestion(proposal_id))
-
-    def _summary(self, key: str) -> str:
-        if key.startswith("cp:"):
-            return self.app.copilot.proposal(key[3:]).summary()
-        order = self.desk.order(key)
-        return f"{order.side.value} {order.amount} {order.symbol} {order.spec.type.value}"
-
-    def action_reject(self) -> None:
-        if not self.visible_tab("approvals"):
-            self.show_tab("approvals")
-            return
-        cid = self.selected_proposal()
-        if cid is None:
-            self.notify("Nothing waiting for approval", severity="warning")
-            return
-        self.app.push_screen(ReasonScreen(self._summary(cid)), callback=lambda reason: self._reject(cid, reason))
-
-    def _reject(self, cid: str, reason: str | None) -> None:
-        if reason is None:
-            return
-        if cid.startswith("cp:"):
-            self.app.reject_suggestion(cid[3:], reason)
-            return
-        self.app.reject(cid, reason)
-
-    def action_proposal_detail(self) -> None:
-        cid = self.selected_proposal()
-        if cid is None:
-            return
-        copilot = self.app.copilot
-        if cid.startswith("cp:"):
-            screen = ProposalScreen(self.desk, copilot=copilot, proposal_id=cid[3:])
-        else:
-            screen = ProposalScreen(self.desk, cid, copilot=copilot)
-        self.app.push_screen(screen, callback=lambda decision: self._decided(cid, decision))
-
-    def _decided(self, cid: str, decision: Decision | None) -> None:
-        if decision is None:
-            return
-        if decision.what == "approve":
-            if cid.startswith("cp:"):
-                self.app.confirm_suggestion(cid[3:])
-            else:
-                self.app.approve(cid)
-        elif decision.what == "edit":
-            self.app.approve(cid, edits=decision.edits)
-        elif decision.what == "reject":
-            self.app.push_screen(ReasonScreen(self._summary(cid)), callback=lambda reason: self._reject(cid, reason))
-
-    # -- actions: copilot and the other screens -------------------------------------------------
-    def action_copilot_ask(self) -> None:
-        copilot = self.app.copilot
-        if copilot is None:
-            self.notify("No copilot in this session", severity="warning")
-            return
-        last = copilot.last_reply.text if copilot.last_reply else None
-        self.app.push_screen(PromptScreen(copilot.status, last),
-                             callback=lambda prompt: prompt and self.app.ask_copilot(prompt))
-
-    def action_copilot_toggle(self) -> None:
-        self.app.toggle_copilot()
-
-    def action_copilot_auto(self) -> None:
-        self.app.toggle_auto_propose()
-
-    def action_reconcile_screen(self) -> None:
-        self.app.open_reconcile()
-
-    def action_audit(self) -> None:
-        self.app.open_audit()
-
-    def action_tca(self) -> None:
-        self.app.open_tca()
+    def on_book_grid_opened(self, message: BookGrid.Opened) -> None:
+        self.select_symbol(message.venue, message.symbol)
+        if self.grid_mode:
+            self.action_toggle_grid()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "approvals-table":
@@ -394,40 +329,5 @@ class MainScreen(Screen):
         elif event.data_table.id == "executions-table":
             self.action_execution_detail()
 
-    def selected_order(self) -> str | None:
-        key = self.query_one(OrdersTable).selected_key
-        return key
 
-    def action_cancel_order(self) -> None:
-        if not self.visible_tab("orders"):
-            self.show_tab("orders")
-            self.notify("Open orders: press c again to cancel the highlighted one")
-            return
-        cid = self.selected_order()
-        if cid is None:
-            self.notify("No open order selected", severity="warning")
-            return
-        self.app.cancel(cid)
-
-    def action_modify_order(self) -> None:
-        if not self.visible_tab("orders"):
-            self.show_tab("orders")
-            return
-        cid = self.selected_order()
-        if cid is None:
-            return
-        order = self.desk.order(cid)
-        if order.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-            self.notify(f"{cid} is {order.status.value}: only open orders can be modified", severity="warning")
-            return
-        self.app.push_screen(ModifyScreen(order), callback=lambda change: change and self.app.modify(cid, *change))
-
-    def action_execution_detail(self) -> None:
-        executions = self.desk.executions()
-        if not executions:
-            self.notify("No executions yet", severity="warning")
-            return
-        key = self.query_one(ExecutionsTable).selected_key if self.visible_tab("executions") else None
-        ex = next((e for e in executions if e.client_order_id == key), executions[0])
-        pd, ad = self.decimals().get((ex.venue, ex.symbol), (2, 4))
-        self.app.push_screen(ExecutionDetailScreen(ex, pd, ad))
+__all__ = ["Dirty", "MainScreen", "PANE_OF"]

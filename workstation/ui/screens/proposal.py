@@ -26,6 +26,7 @@ from ...domain.orders import Order, OrderStatus
 from .. import format as fmt
 from ..keys import CLOSE_BINDINGS, PROPOSAL_BINDINGS
 from ..preview import preview
+from .ticket_view import words
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def copilot_table(desk, copilot, proposal, order: Order | None) -> Table:
         try:
             target = desk.order(proposal.target_order_id)
             about = (f"{target.side.value} {fmt.amount(target.amount, ad)} {target.symbol} "
-                     f"{target.spec.type.value} @ {fmt.price(target.spec.price, pd)} · {target.status.value}")
+                     f"{words(target.spec.type)} @ {fmt.price(target.spec.price, pd)} · {target.status.value.replace('_', ' ')}")
         except Exception:  # noqa: BLE001
             about = f"{proposal.target_order_id} (no longer known)"
         t.add_row("Order", f"{proposal.target_order_id}: {about}")
@@ -280,7 +281,7 @@ class EditScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         o, spec = self.order, self.order.spec
         with Vertical(id="edit-box", classes="dialog"):
-            yield Static(f" Edit, then approve: {o.side.value} {o.symbol} {spec.type.value}", classes="dialog-title")
+            yield Static(f" Edit, then approve: {o.side.value} {o.symbol} {words(spec.type)}", classes="dialog-title")
             with Grid(id="edit-form"):
                 yield Label("Amount")
                 yield Input(str(spec.amount), id="edit-amount", compact=True)

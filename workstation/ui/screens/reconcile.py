@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from .. import format as fmt
 from ..keys import RECONCILE_BINDINGS
-from ..widgets.positions import styled
+from ..widgets.table import styled
 from ..widgets.table import DiffTable
 
 

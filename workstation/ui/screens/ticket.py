@@ -2,13 +2,17 @@
 chosen type needs, a live preview, what will happen on approval (``desk.explain``: native at the
 venue, or emulated locally) and every failing check.
 
-Types: market, limit, stop, stop-limit, take-profit (market / limit), trailing stop (an amount or a
-percent, with an optional activation price), and three groups decided as one: a bracket (entry
-with a stop-loss and/or take-profit), an OCO (a limit and a stop: one fills, the other goes) and a
-scaled order (N limits from one price to another). Triggers fire on last, mark, bid/ask or mid.
+Types: limit (the default: the DOM's cursor price, or the touch), market, stop, stop-limit, take-profit
+(market / limit), trailing stop (an amount or a percent, with an optional activation price), and three
+groups decided as one: a bracket (entry with a stop-loss and/or take-profit), an OCO (a limit and a
+stop: one fills, the other goes) and a scaled order (N limits from one price to another). Triggers fire
+on last, mark, bid/ask or mid.
 
-It never stages anything itself: it returns a StageRequest to the main screen, which stages it
-(PENDING_APPROVAL). Nothing reaches the venue before an approval keypress.
+One gesture: for the trader's own order, ``enter`` sends it (the main screen stages it and approves it
+at once, journaled as staged and approved by the human) once the preview and every check are on
+screen; ``ctrl+s`` only stages it into the approval queue. Copilot proposals never come through here.
+A limit price taken from the touch follows the market until the trader types one. The screen is built
+once per app and re-used (``prepare``): opening it costs no widget building.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from ...desk.errors import DeskError
 from ...domain.money import ZERO
@@ -29,61 +33,14 @@ from ...domain.orders import InvalidSpec, OrderSpec, OrderType, Origin, Side, Ti
 from .. import format as fmt
 from ..keys import TICKET_BINDINGS
 from ..preview import preview
+from ..widgets.choice import Choice
+from ..widgets.minibook import MiniBook
+from .ticket_form import extra_fields, main_fields
+from .ticket_view import (DEFAULT_LABELS, DEFAULT_PLACEHOLDERS, EXTRA, FIELDS, LABELS, OPTIONAL, PLACEHOLDERS,
+                          TRIGGER_SOURCES, TYPES, UNITS)
+from .ticket_view import explain as explain_request
+from .ticket_view import preview_lines
 
-TYPES: list[Any] = [OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
-                    OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP,
-                    "bracket", "oco", "scaled"]
-GROUPS = ("bracket", "oco", "scaled")
-UNITS = ["base", "quote", "pct"]
-TRIGGER_SOURCES = [TriggerSource.LAST, TriggerSource.MARK, TriggerSource.BID_ASK, TriggerSource.MID]
-DISTRIBUTIONS = ["equal", "increasing", "decreasing"]
-# No `restrict` on number fields: a key it swallows (the "-" of "-5", the letters of "5abc") changes the
-# number without a word. Everything typed is kept and fmt.parse_decimal says what is wrong with it.
-NUMBER = None
-
-# The fields each type shows (besides side, symbol, amount, units, type, reduce-only).
-FIELDS: dict[Any, set[str]] = {
-    OrderType.MARKET: {"tif"},
-    OrderType.LIMIT: {"tif", "price", "post_only"},
-    OrderType.STOP_MARKET: {"trigger", "trigger_by"},
-    OrderType.STOP_LIMIT: {"price", "trigger", "trigger_by"},
-    OrderType.TAKE_PROFIT_MARKET: {"trigger", "trigger_by"},
-    OrderType.TAKE_PROFIT_LIMIT: {"price", "trigger", "trigger_by"},
-    OrderType.TRAILING_STOP: {"trail", "trigger", "trigger_by"},
-    "bracket": {"price", "stop", "tp", "trail", "trigger_by"},
-    "oco": {"price", "trigger", "trigger_by"},
-    "scaled": {"tif", "start", "end", "count", "distribution", "post_only"},
-}
-OPTIONAL = ["tif", "price", "trigger", "trigger_by", "trail", "stop", "tp", "start", "end", "count", "distribution"]
-LABELS: dict[Any, dict[str, str]] = {
-    OrderType.TRAILING_STOP: {"trigger": "Activate"},
-    "bracket": {"price": "Entry", "trail": "Trail SL"},
-    "oco": {"price": "Limit", "trigger": "Stop"},
-}
-DEFAULT_LABELS = {"tif": "TIF", "price": "Price", "trigger": "Trigger", "trigger_by": "Fires on", "trail": "Trail",
-                  "stop": "Stop-loss", "tp": "Take-prof", "start": "From", "end": "To", "count": "Orders",
-                  "distribution": "Sizes"}
-PLACEHOLDERS: dict[Any, dict[str, str]] = {
-    OrderType.TRAILING_STOP: {"trigger": "optional activation price"},
-    "bracket": {"price": "blank = market entry", "trail": "optional: 50 or 0.5%"},
-    "oco": {"price": "limit leg", "trigger": "stop leg trigger"},
-}
-DEFAULT_PLACEHOLDERS = {"price": "limit price", "trigger": "trigger price", "trail": "amount, or 0.5%",
-                        "stop": "stop trigger", "tp": "limit price", "start": "first price", "end": "last price",
-                        "count": "2 to 50"}
-
-
-def _leg(spec: OrderSpec) -> str:
-    level = spec.price if spec.type is OrderType.LIMIT else spec.trigger_price
-    if spec.type is OrderType.TRAILING_STOP:
-        offset = spec.trailing_amount if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
-        return f"{spec.side.value} trailing {offset} on {spec.trigger_by.value}"
-    what = spec.type.value.replace("_", "-")
-    return f"{spec.side.value} {what} at {level}" + (f" ({spec.trigger_by.value})" if spec.type.has_trigger else "")
-
-
-def type_value(t: Any) -> str:
-    return t.value if isinstance(t, OrderType) else t
 
 
 @dataclass(frozen=True)
@@ -95,6 +52,7 @@ class StageRequest:
     confirm_duplicate: bool = False
     group: str | None = None  # bracket | oco | scaled
     params: dict[str, Any] = field(default_factory=dict)
+    send: bool = False  # one gesture: approve at once (the human's own order), not only stage
 
 
 class TicketScreen(ModalScreen[StageRequest | None]):
@@ -102,79 +60,53 @@ class TicketScreen(ModalScreen[StageRequest | None]):
     AUTO_FOCUS = "#amount"
 
     def __init__(self, desk, venue: str, symbol: str, side: Side, symbols: list[str], *,
-                 preview_interval_s: float = 0.5):
+                 preview_interval_s: float = 0.5, order_type: Any = OrderType.LIMIT, price: Decimal | None = None,
+                 amount: Decimal | None = None, follow_price: bool = True, one_gesture: bool = True):
         super().__init__()
         self.desk, self.venue, self.symbol, self.side = desk, venue, symbol, side
         self.symbols = symbols
         self.preview_interval_s = preview_interval_s
+        self.one_gesture = one_gesture
         self.last_error: str | None = None
         self.last_problems: list = []
         self.last_spec: OrderSpec | None = None
         self.last_request: StageRequest | None = None
         self.last_explain: str = ""
         self._duplicate_armed: OrderSpec | None = None
+        self._pending: dict[str, Any] | None = dict(order_type=order_type, price=price, amount=amount,
+                                                    follow_price=follow_price)
+        self.follow_price = follow_price
+        self._auto_price: str | None = None  # the last price the ticket itself put in (following the touch)
+        self._preview_due = False
 
     # -- layout ---------------------------------------------------------------------------------
-    def _type_label(self, t: Any, support: dict[str, str]) -> str:
-        label = type_value(t).replace("_", " ")
-        if support.get(type_value(t)) == "emulated":
-            label += " · emulated"
-        return label
-
     def compose(self) -> ComposeResult:
         market = self.desk.market(self.venue, self.symbol)
         support = self._support()
         self.types = list(TYPES)
-        with Vertical(id="ticket", classes=f"-{self.side.value}"):
+        with Horizontal(id="ticket-wrap"), Vertical(id="ticket", classes=f"-{self.side.value}"):
             yield Static("", id="ticket-title")
-            with Grid(id="ticket-form"):
-                yield Label("Side")
-                yield Select([("buy", Side.BUY), ("sell", Side.SELL)], value=self.side, allow_blank=False,
-                             compact=True, id="side")
-                yield Label("Symbol")
-                yield Select([(fmt.short_symbol(s), s) for s in self.symbols], value=self.symbol, allow_blank=False,
-                             compact=True, id="symbol")
-                yield Label("Amount")
-                yield Input(placeholder=f"in {market.base}", compact=True, id="amount", restrict=NUMBER)
-                yield Label("Units")
-                yield Select([(market.base, "base"), (f"{market.quote} notional", "quote"), ("% of balance", "pct")],
-                             value="base", allow_blank=False, compact=True, id="unit")
-                yield Label("Type")
-                yield Select([(self._type_label(t, support), t) for t in self.types], value=OrderType.MARKET,
-                             allow_blank=False, compact=True, id="type")
-                yield Label("TIF", id="lbl-tif")
-                yield Select([(t.value, t) for t in TimeInForce if t is TimeInForce.GTC or support.get(t.value) == "native"],
-                             value=TimeInForce.GTC, allow_blank=False, compact=True, id="tif")
-                yield Label("Price", id="lbl-price")
-                yield Input(placeholder="limit price", compact=True, id="price", restrict=NUMBER)
-                yield Label("Trigger", id="lbl-trigger")
-                yield Input(placeholder="trigger price", compact=True, id="trigger", restrict=NUMBER)
-                yield Label("Fires on", id="lbl-trigger_by")
-                yield Select([(t.value.replace("_", "/"), t) for t in TRIGGER_SOURCES], value=TriggerSource.LAST,
-                             allow_blank=False, compact=True, id="trigger_by")
-                yield Label("Trail", id="lbl-trail")
-                yield Input(placeholder="amount, or 0.5%", compact=True, id="trail", restrict=NUMBER)
-                yield Label("Stop-loss", id="lbl-stop")
-                yield Input(placeholder="stop trigger", compact=True, id="stop", restrict=NUMBER)
-                yield Label("Take-prof", id="lbl-tp")
-                yield Input(placeholder="limit price", compact=True, id="tp", restrict=NUMBER)
-                yield Label("From", id="lbl-start")
-                yield Input(placeholder="first price", compact=True, id="start", restrict=NUMBER)
-                yield Label("To", id="lbl-end")
-                yield Input(placeholder="last price", compact=True, id="end", restrict=NUMBER)
-                yield Label("Orders", id="lbl-count")
-                yield Input("5", placeholder="2 to 50", compact=True, id="count", restrict=NUMBER)
-                yield Label("Sizes", id="lbl-distribution")
-                yield Select([(d, d) for d in DISTRIBUTIONS], value="equal", allow_blank=False, compact=True,
-                             id="distribution")
-                yield Checkbox("post-only", compact=True, id="post_only", disabled=support.get("post_only") != "native")
-                yield Checkbox("reduce-only", compact=True, id="reduce_only",
-                               disabled=support.get("reduce_only") != "native")
-            yield Static("", id="ticket-preview")
-            yield Static("", id="ticket-explain")
-            yield Static("", id="ticket-problems")
-            yield Static("[b]enter[/] stage  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units"
-                         "  [b]^b[/] fires on", id="ticket-hint")
+            yield Static(self._hint(), id="ticket-hint")
+            with VerticalScroll(id="ticket-body"):
+                with Grid(id="ticket-form"):
+                    yield from main_fields(market, support, self.symbols, self.side, self.symbol, self.types)
+                yield Static("", id="ticket-preview")
+                yield Static("", id="ticket-explain")
+                yield Static("", id="ticket-problems")
+        # (the book beside the ticket is mounted into the wrap on mount: see on_mount)
+
+    async def _ensure_extra(self) -> None:
+        if not self.query("#ticket-extra"):
+            await self.query_one("#ticket-body").mount(Grid(*extra_fields(), id="ticket-extra"),
+                                                       after="#ticket-form")
+
+    @property
+    def _has_extra(self) -> bool:
+        return bool(self.query("#ticket-extra"))
+
+    def _hint(self) -> str:
+        send = "[b]enter[/] send  [b]^s[/] stage only" if self.one_gesture else "[b]enter[/] stage"
+        return f"{send}  [b]esc[/] close  [b]^t[/] buy/sell  [b]^o[/] type  [b]^n[/] units  [b]^b[/] fires on"
 
     def _support(self) -> dict[str, str]:
         try:
@@ -183,10 +115,77 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             return {}
 
     def on_mount(self) -> None:
+        self.query_one("#ticket-wrap").mount(MiniBook(id="ticket-book"))
+        self.set_interval(self.preview_interval_s, self._tick)
+        self.set_interval(0.2, self._show_book)
+        self._apply_pending()
+
+    def _show_book(self) -> None:
+        """The market beside the ticket (the ticket covers the screen while it is open)."""
+        books = self.query(MiniBook)
+        if not books or not self.is_current:
+            return
+        market = self.desk.market(self.venue, self.symbol)
+        try:
+            price = fmt.parse_decimal(self.query_one("#price", Input).value)
+        except ValueError:
+            price = None
+        books.first().show(self.desk.book(self.venue, self.symbol), price, market.price_decimals(),
+                           market.amount_decimals())
+
+    def prepare(self, venue: str, symbol: str, side: Side, symbols: list[str], *, order_type: Any = OrderType.LIMIT,
+                price: Decimal | None = None, amount: Decimal | None = None, follow_price: bool = True) -> None:
+        """Ready the (re-used) ticket for a new order: the fields reset, then these values."""
+        self.venue, self.symbol, self.side = venue, symbol, side
+        self._duplicate_armed = None
+        self._pending = dict(order_type=order_type, price=price, amount=amount, follow_price=follow_price)
+        if symbols != self.symbols and self.is_mounted:
+            self.query_one("#symbol", Choice).set_options([(fmt.short_symbol(x), x) for x in symbols])
+        self.symbols = symbols
+        if self.is_mounted:
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        p, self._pending = self._pending, None
+        if p is None:
+            return
+        extra = self._has_extra
+        for name in ("amount", "price", "trigger") + (("trail", "stop", "tp", "start", "end") if extra else ()):
+            self.query_one(f"#{name}", Input).value = ""
+        choices = [("side", self.side), ("symbol", self.symbol), ("unit", "base"), ("type", p["order_type"]),
+                   ("tif", TimeInForce.GTC), ("trigger_by", TriggerSource.LAST)]
+        if extra:
+            self.query_one("#count", Input).value = "5"
+            choices.append(("distribution", "equal"))
+        for name, value in choices:
+            self.query_one(f"#{name}", Choice).value = value
+        for name in ("post_only", "reduce_only"):
+            self.query_one(f"#{name}", Checkbox).value = False
+        self.follow_price = p["follow_price"] and p["price"] is None
         self._title()
-        self._type_changed(OrderType.MARKET)
+        self._type_changed(p["order_type"])
+        if p["price"] is not None:
+            self.query_one("#price", Input).value = str(p["price"])
+        if p["amount"] is not None:
+            self.query_one("#amount", Input).value = str(p["amount"])
+        amount = self.query_one("#amount", Input)
+        amount.focus()
+        amount.select_all()
         self.update_preview()
-        self.set_interval(self.preview_interval_s, self.update_preview)
+        self._show_book()
+
+    def _tick(self) -> None:
+        """The limit price follows the touch until the trader types one; the preview follows the market."""
+        if not self.is_current:
+            return  # closed (it is kept for the next order): nothing to follow
+        price = self.query_one("#price", Input)
+        if self.follow_price and price.display and price.value == (self._auto_price or "") or \
+                self.follow_price and price.display and not price.value:
+            touch = self._touch_price()
+            if touch and touch != price.value:
+                self._auto_price = touch
+                price.value = touch
+        self.update_preview()
 
     def _title(self) -> None:
         box = self.query_one("#ticket")
@@ -198,7 +197,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         self.query_one("#amount", Input).placeholder = f"in {market.base}"
 
     # -- reactions --------------------------------------------------------------------------------
-    def on_select_changed(self, event: Select.Changed) -> None:
+    async def on_choice_changed(self, event: Choice.Changed) -> None:
         if event.select.id == "side" and event.value in (Side.BUY, Side.SELL):
             self.side = event.value
             self._title()
@@ -207,20 +206,26 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             self._title()
             price = self.query_one("#price", Input)
             if price.display and "price" not in self._optional_blank():
-                price.value = self._touch_price()
+                price.value = self._auto_price = self._touch_price()
+                self.follow_price = True
         elif event.select.id == "type":
+            if FIELDS.get(event.value, set()) & EXTRA:
+                await self._ensure_extra()
             self._type_changed(event.value)
-        self.update_preview()
+        self._preview_soon()
 
     def _optional_blank(self) -> set[str]:
         """Fields that mean something when left blank (a bracket's market entry)."""
-        return {"price"} if self.query_one("#type", Select).value == "bracket" else set()
+        return {"price"} if self.query_one("#type", Choice).value == "bracket" else set()
 
     def _type_changed(self, order_type) -> None:
         shown = FIELDS.get(order_type, set())
         labels = {**DEFAULT_LABELS, **LABELS.get(order_type, {})}
         holders = {**DEFAULT_PLACEHOLDERS, **PLACEHOLDERS.get(order_type, {})}
+        extra = self._has_extra
         for name in OPTIONAL:
+            if name in EXTRA and not extra:
+                continue  # not built yet: no type shown so far needed it
             visible = name in shown
             widget = self.query_one(f"#{name}")
             label = self.query_one(f"#lbl-{name}", Label)
@@ -231,12 +236,14 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         price = self.query_one("#price", Input)
         needs_price = order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT, "oco")
         if needs_price and not price.value:
-            price.value = self._touch_price()
+            price.value = self._auto_price = self._touch_price()
         post = self.query_one("#post_only", Checkbox)
         post.display = "post_only" in shown
         if not post.display:
             post.value = False
         self.query_one("#ticket-form").refresh(layout=True)
+        if extra:
+            self.query_one("#ticket-extra").display = bool(shown & EXTRA)
 
     def _touch_price(self) -> str:
         """Join our side of the book: best bid for a buy, best ask for a sell."""
@@ -247,14 +254,29 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         return "" if p is None else str(p)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.update_preview()
+        if event.input.id == "price" and event.value != (self._auto_price or ""):
+            self.follow_price = False  # the trader's own price: it stays where they put it
+        self._preview_soon()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._preview_soon()
+
+    def _preview_soon(self) -> None:
+        """Many changes in one go (a ticket being prepared, fast typing): one preview after them."""
+        if not self._preview_due:
+            self._preview_due = True
+            self.call_later(self._preview_now)
+
+    def _preview_now(self) -> None:
+        self._preview_due = False
         self.update_preview()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_stage()
+        if self.one_gesture:
+            self.action_send()
+        else:
+            self.action_stage()
 
     # -- the spec ---------------------------------------------------------------------------------
     def _decimal(self, field: str, label: str) -> Decimal | None:
@@ -287,6 +309,8 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def _trail(self) -> tuple[Decimal | None, Decimal | None]:
         """(trailing_amount, trailing_percent) from "50" or "0.5%"."""
+        if not self._has_extra:
+            return None, None
         text = self.query_one("#trail", Input).value.strip()
         if not text:
             return None, None
@@ -302,15 +326,15 @@ class TicketScreen(ModalScreen[StageRequest | None]):
 
     def build_request(self) -> StageRequest:
         """What the fields describe, or InvalidSpec with a message for the trader."""
-        kind = self.query_one("#type", Select).value
-        unit = self.query_one("#unit", Select).value
+        kind = self.query_one("#type", Choice).value
+        unit = self.query_one("#unit", Choice).value
         raw = self._decimal("amount", "amount")
         if raw is None:
             raise InvalidSpec("enter an amount")
-        trigger_by = self.query_one("#trigger_by", Select).value
+        trigger_by = self.query_one("#trigger_by", Choice).value
         common = dict(venue=self.venue, symbol=self.symbol, side=self.side,
                       reduce_only=self.query_one("#reduce_only", Checkbox).value, origin=Origin.HUMAN)
-        tif = self.query_one("#tif", Select).value
+        tif = self.query_one("#tif", Choice).value
         post_only = self.query_one("#post_only", Checkbox).value
         if kind == "bracket":
             price = self._decimal("price", "entry price")
@@ -348,7 +372,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
                              post_only=post_only, **common)
             return StageRequest(base, group="scaled", params={
                 "total": total, "start": start, "end": end, "count": int(count_text),
-                "distribution": self.query_one("#distribution", Select).value})
+                "distribution": self.query_one("#distribution", Choice).value})
         order_type = kind
         price = self._decimal("price", "price") if order_type.has_limit_price else None
         trigger = self._decimal("trigger", "trigger price") if order_type.has_trigger else None
@@ -370,30 +394,12 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         return self.build_request().spec
 
     def explain(self, request: StageRequest) -> list[str]:
-        """What will happen on approval, one line per order (``desk.explain``); groups say how they tie."""
-        desk = self.desk
-        spec = request.spec
-        if request.group == "bracket":
-            from ...desk.contingent import bracket_children
-            market = desk.market(spec.venue, spec.symbol)
-            lines = [f"entry: {desk.explain(spec)}"]
-            for role, child in bracket_children(spec, derivative=market.is_derivative, **request.params):
-                lines.append(f"{role.replace('_', '-')}: emulated locally: needs the workstation running. "
-                             f"{_leg(child)}, armed when the entry fills and sized to the fill")
-            lines.append("stop-loss and take-profit are an OCO pair: the first to trigger goes, the other is canceled")
-            return lines
-        if request.group == "oco":
-            legs = request.params["legs"]
-            return ["emulated locally: needs the workstation running. Both legs are held here (ccxt has no "
-                    "unified OCO): " + " / ".join(_leg(leg) for leg in legs) +
-                    "; the first to trigger is released through the risk gate, the other is canceled"]
-        if request.group == "scaled":
-            p = request.params
-            return [f"{p['count']} limit orders from {p['start']} to {p['end']} ({p['distribution']} sizes), "
-                    f"{p['total']} in all; each {desk.explain(spec)}"]
-        return [desk.explain(spec)]
+        """What will happen on approval, one line per order (see ticket_view.explain)."""
+        return explain_request(self.desk, request)
 
     def update_preview(self) -> None:
+        if not self.is_mounted or self._pending is not None:
+            return
         out = self.query_one("#ticket-preview", Static)
         problems_box = self.query_one("#ticket-problems", Static)
         explain_box = self.query_one("#ticket-explain", Static)
@@ -408,36 +414,9 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             return
         spec = request.spec
         self.last_spec, self.last_request, self.last_error = spec, request, None
-        market = self.desk.market(spec.venue, spec.symbol)
-        pd, ad = market.price_decimals(), market.amount_decimals()
         p = preview(self.desk, spec)
         self.last_problems = p.problems
-        lines = []
-        if request.group:
-            lines.append(f"{request.group.upper():9} {self._group_line(request, pd, ad)}")
-        if spec.type is OrderType.MARKET and p.walk is not None:
-            complete = "complete" if p.walk.complete else f"only {fmt.amount(p.walk.filled, ad)} in book"
-            lines.append(f"Expected  avg {fmt.price(p.expected_average, pd)}  worst {fmt.price(p.walk.worst_price, pd)}"
-                         f"  slip {fmt.bps(p.slippage_bps)} bp  {p.walk.levels} lvl  {complete}")
-        elif spec.type is OrderType.LIMIT and request.group != "scaled":
-            if p.marketable:
-                lines.append(f"Crosses   {fmt.amount(p.marketable, ad)} fills now (avg {fmt.price(p.expected_average, pd)},"
-                             f" {fmt.bps(p.slippage_bps)} bp), {fmt.amount(p.rests, ad)} rests")
-            else:
-                lines.append(f"Rests     {fmt.amount(spec.amount, ad)} at {fmt.price(spec.price, pd)}"
-                             f"  ({fmt.bps(p.slippage_bps)} bp from mid)")
-        elif spec.type is OrderType.TRAILING_STOP:
-            offset = f"{spec.trailing_amount}" if spec.trailing_amount is not None else f"{spec.trailing_percent}%"
-            lines.append(f"Trails    {offset} behind the best {spec.trigger_by.value} price"
-                         + (f", active from {fmt.price(spec.trigger_price, pd)}" if spec.trigger_price else "")
-                         + ", then market")
-        elif spec.type.has_trigger:
-            lines.append(f"Triggers  at {fmt.price(spec.trigger_price, pd)} ({spec.trigger_by.value}), then "
-                         f"{spec.type.value.replace('_', ' ')}")
-        if request.group != "scaled":
-            lines.append(f"Notional  {fmt.money(p.notional)} {market.quote}   amount {fmt.amount(spec.amount, ad)} "
-                         f"{market.base}   position {fmt.amount(p.position_before, ad)} → {fmt.amount(p.position_after, ad)}")
-        out.update("\n".join(lines))
+        out.update("\n".join(preview_lines(self.desk, request, p)))
         try:
             explained = self.explain(request)
         except Exception as exc:  # noqa: BLE001 - a bad combination: say so, do not crash
@@ -452,28 +431,20 @@ class TicketScreen(ModalScreen[StageRequest | None]):
             problems_box.update(text)
             problems_box.set_class(True, "-fail")
         else:
-            problems_box.update("✓ every check passes: enter stages it for approval")
+            what = "enter sends it" if self.one_gesture else "enter stages it for approval"
+            problems_box.update(f"✓ every check passes: {what}")
             problems_box.set_class(False, "-fail")
 
-    def _group_line(self, request: StageRequest, pd: int, ad: int) -> str:
-        p = request.params
-        if request.group == "bracket":
-            parts = [f"entry {fmt.price(request.spec.price, pd) if request.spec.price else 'market'}"]
-            if "trailing_amount" in p or "trailing_percent" in p:
-                parts.append(f"trailing SL {p.get('trailing_amount') or str(p.get('trailing_percent')) + '%'}")
-            elif "stop_price" in p:
-                parts.append(f"SL {fmt.price(p['stop_price'], pd)}")
-            if "take_profit_price" in p:
-                parts.append(f"TP {fmt.price(p['take_profit_price'], pd)}")
-            return "  ".join(parts)
-        if request.group == "oco":
-            a, b = p["legs"]
-            return f"limit {fmt.price(a.price, pd)}  or  stop {fmt.price(b.trigger_price, pd)}"
-        return f"{p['count']} × limit {fmt.price(p['start'], pd)} → {fmt.price(p['end'], pd)}, " \
-               f"{fmt.amount(p['total'], ad)} total"
-
     # -- actions ---------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        """Enter, one gesture: stage and approve the trader's own order (the checks are on screen)."""
+        self._decide(send=True)
+
     def action_stage(self) -> None:
+        """ctrl+s: into the approval queue only."""
+        self._decide(send=False)
+
+    def _decide(self, send: bool) -> None:
         self.update_preview()
         if self.last_request is None or self.last_spec is None:
             self.notify(self.last_error or "the order is incomplete", severity="error", timeout=4)
@@ -482,7 +453,7 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if rules == {"duplicate_order"} and self.last_request.group is None:
             # the duplicate guard asks for a second confirmation: the same keypress again, on the same spec
             if self._duplicate_armed == self.last_spec:
-                self.dismiss(StageRequest(self.last_spec, confirm_duplicate=True))
+                self.dismiss(StageRequest(self.last_spec, confirm_duplicate=True, send=send))
                 return
             self._duplicate_armed = self.last_spec
             self.notify("The same order was staged moments ago: press enter again to stage it a second time",
@@ -491,23 +462,24 @@ class TicketScreen(ModalScreen[StageRequest | None]):
         if self.last_problems:
             self.notify(f"{len(self.last_problems)} check(s) fail: fix them to stage", severity="error", timeout=4)
             return
-        self.dismiss(self.last_request)
+        request = self.last_request
+        self.dismiss(StageRequest(request.spec, request.confirm_duplicate, request.group, request.params, send=send))
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_flip_side(self) -> None:
-        select = self.query_one("#side", Select)
+        select = self.query_one("#side", Choice)
         select.value = Side.SELL if self.side is Side.BUY else Side.BUY
 
     def action_cycle_type(self) -> None:
-        select = self.query_one("#type", Select)
+        select = self.query_one("#type", Choice)
         select.value = self.types[(self.types.index(select.value) + 1) % len(self.types)]
 
     def action_cycle_unit(self) -> None:
-        select = self.query_one("#unit", Select)
+        select = self.query_one("#unit", Choice)
         select.value = UNITS[(UNITS.index(select.value) + 1) % len(UNITS)]
 
     def action_cycle_trigger_by(self) -> None:
-        select = self.query_one("#trigger_by", Select)
+        select = self.query_one("#trigger_by", Choice)
         select.value = TRIGGER_SOURCES[(TRIGGER_SOURCES.index(select.value) + 1) % len(TRIGGER_SOURCES)]

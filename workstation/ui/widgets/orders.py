@@ -1,17 +1,17 @@
-"""Open orders (and proposals waiting for approval): PENDING_APPROVAL and IN_DOUBT stand out."""
+"""Open orders (and proposals waiting for approval): PENDING_APPROVAL and IN_DOUBT stand out.
+
+Newest first, stable, a group (OCO, bracket, scaled) as one block with its legs marked (see grouping).
+"""
 
 from __future__ import annotations
 
-from ...domain.orders import Order, OrderStatus, OrderType
-from .. import format as fmt
-from .positions import right, styled
-from .table import DiffTable
+from typing import Any, Callable
 
-TYPE_LABEL = {
-    OrderType.MARKET: "market", OrderType.LIMIT: "limit", OrderType.STOP_MARKET: "stop",
-    OrderType.STOP_LIMIT: "stop-lmt", OrderType.TAKE_PROFIT_MARKET: "tp", OrderType.TAKE_PROFIT_LIMIT: "tp-lmt",
-    OrderType.TRAILING_STOP: "trail",
-}
+from ...domain.orders import Order, OrderStatus
+from .. import format as fmt
+from .grouping import grouped, type_label
+from .table import DiffTable, right, styled
+
 STATUS_LABEL = {
     OrderStatus.PENDING_APPROVAL: "PENDING APPR", OrderStatus.IN_DOUBT: "IN DOUBT", OrderStatus.PARTIALLY_FILLED: "partial",
     OrderStatus.EMULATED: "EMULATED", OrderStatus.NEW: "new", OrderStatus.OPEN: "open", OrderStatus.LOST: "LOST",
@@ -25,20 +25,19 @@ class OrdersTable(DiffTable):
                                                        "orders--in-doubt", "orders--copilot", "orders--dim",
                                                        "orders--emulated"}
     COLUMNS = [
-        ("symbol", "Symbol", 10), ("side", "Side", 4), ("type", "Type", 8), ("price", "Price", 10),
+        ("symbol", "Symbol", 11), ("side", "Side", 4), ("type", "Type", 11), ("price", "Price", 10),
         ("amount", "Amount", 9), ("status", "Status", 12), ("filled", "Filled", 9), ("remaining", "Remain", 9),
         ("trigger", "Trigger", 9), ("age", "Age", 6), ("origin", "Origin", 7),
     ]
 
     def show(self, orders: list[Order], now_ms: int, decimals: dict[tuple[str, str], tuple[int, int]],
-             emulated: dict | None = None) -> None:
+             emulated: dict | None = None, group_of: Callable[[str], Any] | None = None) -> None:
         """``emulated``: client order id -> the emulator's view (live trigger level; trailing stops move)."""
         emulated = emulated or {}
         s = {name: self.get_component_rich_style(f"orders--{name}", partial=True)
              for name in ("buy", "sell", "pending", "in-doubt", "copilot", "dim", "emulated")}
         rows = {}
-        ordered = sorted(orders, key=lambda o: o.wall_ms.get("staged", 0), reverse=True)
-        for o in ordered:
+        for o, mark, role in grouped(orders, group_of or (lambda _cid: None)):
             pd, ad = decimals.get((o.venue, o.symbol), (2, 4))
             status_style = (s["pending"] if o.status is OrderStatus.PENDING_APPROVAL
                             else s["in-doubt"] if o.status in (OrderStatus.IN_DOUBT, OrderStatus.LOST)
@@ -53,9 +52,9 @@ class OrdersTable(DiffTable):
             side_style = s["buy"] if o.side.sign > 0 else s["sell"]
             staged = o.wall_ms.get("staged") or o.wall_ms.get("sent")
             rows[o.client_order_id] = (
-                fmt.short_symbol(o.symbol),
+                f"{mark} {fmt.short_symbol(o.symbol)}" if mark else fmt.short_symbol(o.symbol),
                 styled(o.side.value, side_style),
-                TYPE_LABEL.get(o.spec.type, o.spec.type.value),
+                type_label(o, role),
                 right(fmt.price(o.spec.price, pd) if o.spec.price is not None else "market", side_style),
                 right(fmt.amount(o.amount, ad)),
                 styled(STATUS_LABEL.get(o.status, o.status.value), status_style),
