@@ -188,6 +188,19 @@ async def test_spot_limit_buy_partial_fill_then_cancel(tmp_path):
         assert report.ok and not [d for d in report.differences if d.needs_human]
 
 
+async def test_a_ccxt_call_leaves_the_process_decimal_rounding_alone(tmp_path):
+    """ccxt's decimal_to_precision sets the current decimal context to half-up and leaves it so; a
+    copilot size or a slippage figure rounded afterwards would then round 0.125 to 0.13, not 0.12."""
+    import decimal
+
+    async with open_desk(tmp_path) as (server, desk):
+        with decimal.localcontext(decimal.Context()):  # Python's default, whatever ran in this process before
+            order = await place(desk, limit(amount="0.002", price="24990"))
+            assert order.status is S.OPEN  # ccxt formatted its price and amount on this task
+            assert decimal.getcontext().rounding == decimal.ROUND_HALF_EVEN
+            assert D("0.125").quantize(D("0.01")) == D("0.12")
+
+
 async def test_fill_by_polling_when_the_streams_miss_it(tmp_path):
     async with open_desk(tmp_path) as (server, desk):
         for task in list(desk.router.tasks):  # no streams: REST polling alone must find the fill

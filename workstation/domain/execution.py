@@ -7,7 +7,7 @@ slippage = s * (P - B) / B * 10^4 bps, so a positive number is always a cost.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from .money import BPS
 from .orders import LEGS, Order, OrderType, Side
@@ -31,7 +31,7 @@ def leg_ms(order: Order, start: str, end: str) -> float | None:
 
 
 def _q(value: Decimal | None, places: str = "0.01") -> Decimal | None:
-    return None if value is None else value.quantize(Decimal(places))
+    return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True, slots=True)

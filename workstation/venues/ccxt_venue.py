@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import decimal
 import logging
 import random
 import time
@@ -143,7 +144,10 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
             if metered is None:
                 self.budget.spend()  # the paper exchange: one unit a call
             try:
-                result = await getattr(self.exchange, operation)(*args, **kwargs)
+                # ccxt's decimal_to_precision sets the decimal context's rounding to half-up and leaves it
+                # there: a context of the call's own keeps that from reaching every Decimal in the process
+                with decimal.localcontext():
+                    result = await getattr(self.exchange, operation)(*args, **kwargs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - classified right here, once
