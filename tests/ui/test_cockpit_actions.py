@@ -91,7 +91,6 @@ async def test_reverse_turns_a_long_into_the_same_short(paper):
     app = make_app(paper)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot, app)
-        await paper.exchange.set_leverage(5, PERP)  # the gate refuses new risk at the paper default of 10x
         await place(paper, OrderSpec("paper", PERP, "buy", "market", Decimal("0.2")))
         await paper.pump(500)
         app.main_screen.select_symbol("paper", PERP)

@@ -69,7 +69,7 @@ async def test_short_position_liquidation_price() -> None:
     ex = frozen()
     order = await ex.create_order(PERP, "market", "sell", "0.2")
     [pos] = await ex.fetch_positions()
-    margin = (order["average"] * D("0.2") / 10).quantize(Q8)  # default leverage 10
+    margin = (order["average"] * D("0.2") / 5).quantize(Q8)  # default leverage 5 (the gate's default limit)
     assert pos["side"] == "short" and pos["initialMargin"] == margin
     assert pos["liquidationPrice"] == liq_short(order["average"], margin, D("0.2"))
     assert pos["liquidationPrice"] > order["average"]
@@ -119,7 +119,7 @@ async def test_position_flips_through_zero() -> None:
     [pos] = await ex.fetch_positions()
     assert pos["side"] == "short" and pos["contracts"] == D("0.2")
     assert pos["entryPrice"] == flip["trades"][-1]["price"]
-    assert pos["initialMargin"] == (pos["entryPrice"] * D("0.2") / 10).quantize(Q8)
+    assert pos["initialMargin"] == (pos["entryPrice"] * D("0.2") / 5).quantize(Q8)  # the default 5x
 
 
 @pytest.mark.asyncio
@@ -151,7 +151,7 @@ async def test_liquidation_closes_at_mark_and_loses_the_margin() -> None:
 async def test_margin_is_checked_and_leverage_validated() -> None:
     ex = frozen()
     with pytest.raises(ccxt.InsufficientFunds):
-        await ex.create_order(PERP, "market", "buy", "20")  # 1.3M notional at 10x
+        await ex.create_order(PERP, "market", "buy", "20")  # 1.3M notional at 5x
     with pytest.raises(ccxt.BadRequest):
         await ex.set_leverage(101, PERP)
     with pytest.raises(ccxt.BadRequest):

@@ -315,7 +315,8 @@ def check_margin(spec: OrderSpec, ctx: RiskContext, limits: RiskLimits) -> list[
                                 f"(limit {limits.max_leverage}x)"))
     elif ctx.venue_leverage is not None and ctx.venue_leverage > limits.max_leverage:
         problems.append(Problem("max_leverage", f"{spec.symbol} is set to {ctx.venue_leverage}x at the venue "
-                                f"(limit {limits.max_leverage}x): lower it first"))
+                                f"(limit {limits.max_leverage}x): lower it first (the command palette's "
+                                f"Set leverage)"))
     return problems
 
 

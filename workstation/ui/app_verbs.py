@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from ..desk.errors import DeskError
-from .messages import DeskActionDone, DeskActionFailed, PlanDone
+from .messages import DeskActionDone, DeskActionFailed, LeverageSet, PlanDone
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,37 @@ class DeskVerbs:
         self.dirty.orders = True
         self.notify(message.error, title=f"{message.verb.replace('reconcile:', '')} failed", severity="error",
                     timeout=8)
+
+    # -- leverage ---------------------------------------------------------------------------------
+    def open_leverage(self, venue: str, symbol: str) -> None:
+        from .screens.leverage import LeverageScreen
+
+        market = self.desk.markets.get((venue, symbol))
+        if market is None or not market.is_derivative:
+            self.notify(f"{symbol} on {venue} is not a contract: leverage does not apply", severity="warning")
+            return
+        screen = LeverageScreen(venue, symbol, now=self.desk.venue_leverage.get((venue, symbol)),
+                                venue_max=market.max_leverage, gate_limit=self.desk.limits(venue, symbol).max_leverage)
+        self.push_screen(screen, callback=lambda value: value is not None and self.set_leverage(venue, symbol, value))
+
+    def set_leverage(self, venue: str, symbol: str, value) -> None:
+        async def call() -> None:
+            try:
+                done = await self.desk.set_leverage(venue, symbol, value, actor="human", reason="set in the UI")
+            except DeskError as exc:
+                self.post_message(DeskActionFailed("leverage", None, str(exc)))
+                return
+            except Exception as exc:  # noqa: BLE001 - a verb must never take the screen down
+                log.exception("set leverage %s %s failed", venue, symbol)
+                self.post_message(DeskActionFailed("leverage", None, f"{type(exc).__name__}: {exc}"))
+                return
+            self.post_message(LeverageSet(venue, symbol, done))
+
+        self.run_worker(call(), group="verbs", exit_on_error=False, description=f"leverage {symbol}")
+
+    def on_leverage_set(self, message: LeverageSet) -> None:
+        self.dirty.positions = self.dirty.status = True
+        self.notify(f"{message.symbol} on {message.venue} is now at {message.leverage}x", title="Leverage", timeout=5)
 
     # -- fast actions ------------------------------------------------------------------------------
     def run_plan(self, plan) -> None:

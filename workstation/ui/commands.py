@@ -41,6 +41,10 @@ class WorkstationCommands(Provider):
             out.append((f"Go to symbol {symbol}", partial(main.select_symbol, venue, symbol), f"show {symbol} on {venue}"))
             out.append((f"Buy {symbol}", partial(main.open_ticket, Side.BUY, venue, symbol), f"buy ticket for {symbol}"))
             out.append((f"Sell {symbol}", partial(main.open_ticket, Side.SELL, venue, symbol), f"sell ticket for {symbol}"))
+            market = app.desk.markets.get((venue, symbol))
+            if market is not None and market.is_derivative:
+                out.append((f"Set leverage for {symbol}", partial(app.open_leverage, venue, symbol),
+                            f"the account's leverage for {symbol} on {venue}, within the venue's and the gate's limits"))
         return out
 
     def _alerts(self, main) -> None:

@@ -78,3 +78,10 @@ class TapeLoaded(Message):
     venue: str
     symbol: str
     new: int
+
+
+@dataclass
+class LeverageSet(Message):
+    venue: str
+    symbol: str
+    leverage: Decimal

@@ -457,6 +457,16 @@ class PaperExchange(PublicData, PrivateStreams):
                 for s, pos in sorted(self.sim.accounts.positions.items())
                 if not symbols or s in symbols]
 
+    async def fetch_leverage(self, symbol: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The account's setting for one contract, as Binance's USD-M answers it (one value, both sides)."""
+        await self._gate(1, private=True)
+        spec = self._spec(symbol)
+        if not spec.is_swap:
+            raise BadRequest(f"paper fetchLeverage() supports contract markets only, not {symbol}")
+        lev = self.sim.accounts.leverage_for(spec)
+        return {"info": {"symbol": spec.symbol, "leverage": str(lev)}, "symbol": spec.symbol,
+                "marginMode": "isolated", "longLeverage": lev, "shortLeverage": lev}
+
     async def set_leverage(self, leverage: Any, symbol: str | None = None,
                            params: dict[str, Any] | None = None) -> dict[str, Any]:
         await self._gate(1, private=True)

@@ -80,7 +80,7 @@ DEFAULT_SPECS: tuple[MarketSpec, ...] = (
                Decimal(5), Decimal("0.0002"), Decimal("0.0005"), Decimal("65005"),
                level_ticks=5, level_lots=1_500, flow_per_s=4.0, flow_lots=80,
                max_amount=Decimal(1000), max_price=Decimal(1_000_000), settle="USDT",
-               max_leverage=100, default_leverage=10, mmr=Decimal("0.005"),
+               max_leverage=100, default_leverage=5, mmr=Decimal("0.005"),
                tracks="BTC/USDT", basis_ticks=50),
 )
 

@@ -48,7 +48,7 @@ HAS: dict[str, bool | str | None] = {
     "fetchMarkets": True, "fetchMyTrades": True, "fetchOHLCV": True, "fetchOpenOrders": True,
     "fetchOrder": True, "fetchOrders": True, "fetchOrderBook": True, "fetchPositions": True,
     "fetchTicker": True, "fetchTickers": False, "fetchTrades": True, "fetchTime": True,
-    "setLeverage": True, "setMarginMode": False,
+    "fetchLeverage": True, "setLeverage": True, "setMarginMode": False,
     "watchOrderBook": True, "watchOrders": True, "watchMyTrades": True,
     "watchTicker": False, "watchTrades": False, "watchBalance": False, "watchPositions": False,
 }
