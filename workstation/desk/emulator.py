@@ -101,7 +101,8 @@ class Emulator:
             for name, value in (("bid", book.best_bid), ("ask", book.best_ask), ("mid", book.mid)):
                 if value is not None:
                     prices[name] = value
-            self.evaluate(event.venue, event.symbol)
+            if self.armed.get((event.venue, event.symbol)):  # thousands of books a second, mostly with none armed
+                self.evaluate(event.venue, event.symbol)
 
     def set_price(self, venue: str, symbol: str, **prices: Decimal) -> None:
         """Feed prices (last=, mark=, bid=, ask=, mid=) and evaluate: tests and the ticker poll."""

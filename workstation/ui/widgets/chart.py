@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Span, Text
 from textual.strip import Strip
 
-from .plot import ThrottledPlot, component_rgb
+from .plot import ThrottledPlot, component_rgb, plotext
 
 Candle = tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]
 
@@ -92,7 +92,7 @@ class PriceChart(ThrottledPlot):
     def _build(self, width: int, height: int) -> Text:
         if not self.candles:
             return Text("loading candles…", style=self.get_component_rich_style("chart--text"))
-        import plotext as plt  # imported on first draw: keeps start-up fast
+        plt = plotext()  # imported on first draw: keeps start-up fast
         from plotext._settings import defaults  # candle colours are module defaults in plotext 6
 
         up = component_rgb(self, "chart--up", (43, 212, 125))

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ... import tca
 from .. import format as fmt
-from .plot import ThrottledPlot, component_rgb
+from .plot import ThrottledPlot, component_rgb, plotext
 from .table import DiffTable
 
 CHART_KINDS = ("slippage_size", "latency", "fill_probability", "markouts")
@@ -117,7 +117,7 @@ class TcaChart(ThrottledPlot):
             return Text(f"chart unavailable: {exc}", style=muted)
         if data is None:
             return Text("no data yet", style=muted)
-        import plotext as plt  # imported on first draw: keeps start-up fast
+        plt = plotext()  # imported on first draw: keeps start-up fast
 
         main = component_rgb(self, "tca-chart--series", (80, 160, 255))
         second = component_rgb(self, "tca-chart--second", (245, 165, 36))
