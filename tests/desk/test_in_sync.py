@@ -366,6 +366,92 @@ async def test_a_lost_answer_to_the_replacement_is_found_by_its_own_id(tmp_path)
     assert [o.client_order_id for o in desk.working_orders()] == [new.client_order_id]  # nothing adopted as external
 
 
+async def test_an_amend_whose_answer_is_lost_after_the_order_was_declared_lost_stays_legal(tmp_path):
+    """Found by the soak (seed 12, 10,000 orders): an amend hung; meanwhile the refresh found the order
+    missing, in doubt, then lost; the amend's timeout then tried lost -> in_doubt, an illegal move (and an
+    error alert). The timeout must not step a settled order back; one look-up brings the venue's word."""
+    import asyncio
+
+    from ccxt.base.errors import RequestTimeout
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    exchange.set_modify("amend")
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    order, price = await resting(desk, exchange)
+    real_edit = exchange.edit_order
+    asked = asyncio.Event()
+
+    async def applied_then_silent(*args, **kwargs):
+        await real_edit(*args, **kwargs)
+        asked.set()
+        await asyncio.sleep(0.05)
+        raise RequestTimeout("paper request timed out")
+
+    exchange.edit_order = applied_then_silent
+    modify = asyncio.ensure_future(desk.modify(order.client_order_id, price=price - 10))
+    await asked.wait()
+    live = desk.order(order.client_order_id)
+    desk.ledger.move(desk.ledger.orders[order.client_order_id], S.IN_DOUBT, "in_doubt")  # as the refresh does
+    desk.ledger.move(desk.ledger.orders[order.client_order_id], S.LOST, "lost")  # ... once the grace ran out
+    assert live is not None
+    await modify
+    exchange.edit_order = real_edit
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert desk.ledger.illegal_transitions == 0
+    assert not list(desk.journal.events(kinds=("illegal_transition",)))
+    venue = await venue_order(exchange, order.client_order_id)
+    assert venue["status"] == "open" and D(str(venue["price"])) == price - 10
+    await desk.refresh()
+    here = desk.order(order.client_order_id)
+    assert (here.status, here.spec.price) == (S.OPEN, price - 10)  # the venue's word, not "lost"
+
+
+async def test_a_refresh_does_not_step_back_an_order_declared_lost_while_it_looked_up_another(tmp_path):
+    """Found by the soak (seed 12, 10,000 orders): the refresh listed two in-doubt orders to look up; while
+    it asked about the first, the resolver declared the second lost; the refresh, not finding the second
+    either, moved it lost -> in_doubt (an illegal move and an error alert)."""
+    from ccxt.base.errors import RequestTimeout
+
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    desk = build(tmp_path / "j.sqlite3", exchange)
+    await desk.connect()
+    real_create = exchange.create_order
+
+    async def never_arrives(*args, **kwargs):
+        raise RequestTimeout("paper request timed out")  # the venue never had it
+
+    exchange.create_order = never_arrives
+    market = desk.market("paper", "BTC/USDT")
+    price = market.round_price(desk.book("paper", "BTC/USDT").best_bid - 50, Side.BUY)
+    doubted = []
+    for amount in ("0.001", "0.002"):
+        order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, D(amount), price=price))
+        doubted.append((await desk.approve(order.client_order_id)).client_order_id)
+    exchange.create_order = real_create
+    assert [desk.order(c).status for c in doubted] == [S.IN_DOUBT, S.IN_DOUBT]
+    venue = desk.venues["paper"]
+    real_find = venue.find_order
+    asked: list[str] = []
+
+    async def find_while_the_resolver_gives_up(client_order_id, *args, **kwargs):
+        asked.append(client_order_id)
+        if len(asked) == 1:  # the resolver's grace ran out for the other one meanwhile
+            other = next(c for c in doubted if c != client_order_id)
+            desk.ledger.move(desk.ledger.orders[other], S.LOST, "lost")
+        return await real_find(client_order_id, *args, **kwargs)
+
+    venue.find_order = find_while_the_resolver_gives_up
+    await desk.refresh()
+    assert desk.ledger.illegal_transitions == 0 and desk.journal.count("illegal_transition") == 0
+    assert len(asked) == 1  # a settled order is not looked up again by this refresh
+    assert await exchange.fetch_open_orders() == []
+    await desk.stop()
+
+
 # -- finding 8: a quiet book is not a stale book ---------------------------------------------------------
 async def test_a_calm_book_that_sends_nothing_does_not_block_trading(tmp_path):
     import asyncio

@@ -229,6 +229,8 @@ class Reconciler:
         candidates = verify + candidates
         lookups = 0
         for order in candidates[: self.max_lookups]:
+            if not order.status.is_working:
+                continue  # settled while an earlier look-up was awaited (the resolver declared it lost, a fill)
             lookups += 1
             cid = order.client_order_id
             self._looked_at[cid] = now

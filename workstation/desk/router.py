@@ -262,9 +262,12 @@ class OrderRouter:
             order.errors.append(err.message)
             if err.kind is ErrorKind.UNKNOWN_OUTCOME:
                 # Applied or not: the look-up (by our client id, which an amend keeps) brings the venue's terms.
-                desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message,
-                                                                                         "during": "modify"})
-                self.resolve_later(order)
+                if order.status.is_working:
+                    desk.ledger.move(order, OrderStatus.IN_DOUBT, "in_doubt", actor, payload={"error": err.message,
+                                                                                             "during": "modify"})
+                    self.resolve_later(order)
+                else:  # settled while the amend hung (a refresh declared it lost): never a step back
+                    self.spawn(self.resolve_now(order))
                 return copy.copy(order)
             desk.ledger.touch(order, "modify_failed", actor, {"error": err.message})
             raise DeskError(f"modify of {order.client_order_id} refused: {err.message}") from err
