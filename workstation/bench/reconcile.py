@@ -13,6 +13,7 @@ open order plus the same balance / positions / trades calls, without even compar
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +27,13 @@ EXCHANGE_METHODS = ["fetch_open_orders", "fetch_balance", "fetch_positions", "fe
 
 async def _one(path: Path, n: int, refreshes: int, naive_rounds: int) -> tuple[dict, dict]:
     from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side
+    from ..gc_tuning import settle_for_a_session
+
+    threshold = gc.get_threshold()
 
     desk, venue, exchange = paper_desk(path / f"journal-{n}.sqlite3", limits=OPEN_LIMITS, balances=RICH_BALANCES)
     await desk.connect()
+    settle_for_a_session()  # as `workstation run` does once the Desk has started (undone at the end)
     exchange.freeze()
     symbol = "BTC/USDT"
     market = desk.market("paper", symbol)
@@ -78,6 +83,8 @@ async def _one(path: Path, n: int, refreshes: int, naive_rounds: int) -> tuple[d
         nvenue.append(share.cpu_ns)
     await desk.stop()
     desk.journal.close()
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
     def median_run(*series: list[int]) -> list[int]:
         """The figures of the run with the median total CPU (one run's numbers, never mixed)."""

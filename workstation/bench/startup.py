@@ -22,6 +22,8 @@ from pathlib import Path
 from .common import Result, r, workdir
 
 GOAL_START_S = 1.5
+GOAL_RATIO = 1.2  # issue 17: the first live book within 1.2x an empty Textual app's first frame
+_PYCACHE: list[Path] = []  # where this run's bytecode is cached (set by run)
 GOAL_RSS_MB = 200.0
 SIM_MINUTES = 30
 
@@ -29,6 +31,11 @@ SIM_MINUTES = 30
 def _env(base: Path, speed: float | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("WORKSTATION_CONFIG", None)
+    # Bytecode as a user's machine keeps it after the first run (a sandbox may set PYTHONDONTWRITEBYTECODE,
+    # and then every start compiles every module again): cached under the bench's own directory, warmed
+    # by the first runs, which are not counted.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(_PYCACHE[-1] if _PYCACHE else base / "pycache")
     env["WORKSTATION_DATA_DIR"] = str(base / "data")
     env["XDG_CONFIG_HOME"] = str(base / "config")
     env["TERM"] = env.get("TERM") or "xterm-256color"
@@ -67,7 +74,9 @@ def run(quick: bool) -> Result:
     speed = 180.0 if quick else 10.0
     seconds = SIM_MINUTES * 60 / speed
     with workdir("bench-startup-") as base:
-        _spawn("empty", base)  # warm the OS file cache for both
+        _PYCACHE[:] = [base / "pycache"]
+        _spawn("empty", base)  # warm the OS file cache for both, and the bytecode cache
+        _spawn("first-book", base / "warm")
         empty_s, app_s, rss_first = [], [], []
         for i in range(runs):
             empty_s.append(_spawn("empty", base / f"e{i}")[1])
@@ -85,15 +94,18 @@ def run(quick: bool) -> Result:
     }
     baseline = {"empty_textual_first_frame_s": r(_median(empty_s)),
                 "rss_at_first_book_mb": r(mem.get("rss_first_book_mb", 0.0), 1)}
-    passed = figures["first_book_s"] < GOAL_START_S and figures["peak_rss_mb"] < GOAL_RSS_MB \
-        and figures["peak_rss_mb"] > 0
+    figures["ratio_to_empty"] = r(figures["first_book_s"] / max(baseline["empty_textual_first_frame_s"], 1e-9), 2)
+    passed = figures["first_book_s"] < GOAL_START_S and figures["ratio_to_empty"] <= GOAL_RATIO \
+        and 0 < figures["peak_rss_mb"] < GOAL_RSS_MB
     result = Result("startup", "Start-up and memory", figures,
                     "empty Textual app to its first frame; RSS of the same run at its first book", baseline,
-                    f"first live book < {GOAL_START_S:g} s; peak RSS after {SIM_MINUTES} simulated min < {GOAL_RSS_MB:g} MB",
+                    f"first live book < {GOAL_START_S:g} s and <= {GOAL_RATIO:g}x the empty app's first frame; "
+                    f"peak RSS after {SIM_MINUTES} simulated min < {GOAL_RSS_MB:g} MB",
                     passed, time.perf_counter() - started)
     result.rows = [
         ("command -> first live book s (median)", f"{figures['first_book_s']:.2f}",
          f"{baseline['empty_textual_first_frame_s']:.2f}"),
+        ("ratio to the empty app", f"{figures['ratio_to_empty']:.2f}x", f"goal <= {GOAL_RATIO:g}x"),
         (f"peak RSS MB after {SIM_MINUTES} sim min at {speed:g}x", f"{figures['peak_rss_mb']:.0f}",
          f"{baseline['rss_at_first_book_mb']:.0f}"),
         ("orders in the long run", str(figures["long_run"]["orders"]), ""),

@@ -34,8 +34,8 @@ async def connect(desk: DeskPort) -> dict[str, Any]:
                             f"{', '.join(list(markets)[:8])}")
         desk.watch_symbols[name] = desk.watch_symbols.get(name) or list(markets)[:4]
         desk.ledger.set_contract_sizes({(name, s): m.contract_size for s, m in markets.items()})
+    await desk.sync_books()  # first: the trader sees the market while the account is read
     await read_account_settings(desk)
-    await desk.sync_books()
     await desk.refresh()
     found, missing = await desk.router.recover_unacked()
     first = {name: desk.reconciler.last.get(name) for name in desk.venues}

@@ -34,6 +34,7 @@ from ..desk.events import BookChanged, ExecutionRecorded, FillRecorded, OrderCha
     ProposalStaged, ReconcileReport
 from ..desk.fallback import Fallback
 from ..desk.tape import Tape
+from ..gc_tuning import settle_for_a_session
 from ..paths import themes_dirs
 from .app_controls import TradingControls
 from .app_copilot import CopilotGlue
@@ -62,8 +63,9 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
     def __init__(self, desk: Desk, config: Config | None = None, *, start_desk: bool | str = True,
                  now: Callable[[], datetime] | None = None, tick_s: float | None = None,
                  candles_every_s: float = 5.0, theme_dirs: list[Path] | None = None, approve_guard_s: float = 0.5,
-                 copilot=None, alert_repeat_s: float = 30.0, tape_every_s: float = 1.0):
+                 copilot=None, alert_repeat_s: float = 30.0, tape_every_s: float = 1.0, tune_gc: bool = False):
         super().__init__()
+        self.tune_gc = tune_gc  # `workstation run` only: a test process builds many apps and must not freeze them
         self.desk = GuardedDesk(desk)  # Desk methods raise DeskError only; see ui/guard.py
         self.config = config or Config()
         if copilot is None:
@@ -207,6 +209,8 @@ class WorkstationApp(DeskVerbs, CopilotGlue, TradingControls, App):
             return
 
     def on_desk_started(self, message: DeskStarted) -> None:
+        if self.tune_gc:
+            settle_for_a_session()
         self.show_recovery()
         self.connecting = False
         self.status_note = ""
@@ -370,7 +374,7 @@ def run_app(config: Config) -> int:
     from ..factory import build_desk
 
     desk = build_desk(config)
-    app = WorkstationApp(desk, config)
+    app = WorkstationApp(desk, config, tune_gc=True)
 
     async def main() -> None:
         try:

@@ -52,6 +52,7 @@ _TRADE_ID_KEYS = ("clientOrderId", "c", "orderLinkId", "clOrdId", "clientOid", "
 
 # What must change for a listed order's answer to be parsed again. Not its symbol (an order never moves) nor
 # its average price (it moves only with what filled): fewer fields, a cheaper listing of 10,000 orders.
+# The client id comes last: list_open_orders reads it from a fingerprint as [-1].
 _FINGERPRINT_KEYS = ("status", "filled", "amount", "price", "triggerPrice", "clientOrderId")
 _FINGERPRINT = operator.itemgetter(*_FINGERPRINT_KEYS)
 _ID = operator.itemgetter("id")

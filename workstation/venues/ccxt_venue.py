@@ -397,16 +397,17 @@ class ExchangeVenue(MarketRules, OrderBuilding, ReportParsing, AccountReads):
         try:
             ids = list(map(_ID, raw))
             fingerprints = dict(zip(ids, map(_FINGERPRINT, raw)))
+            client_ids = {fingerprint[-1] for fingerprint in fingerprints.values()}  # the client id is the last
         except KeyError:  # not every key present: the slow, tolerant way
             ids = [o.get("id") for o in raw]
             fingerprints = {o.get("id"): tuple(o.get(k) for k in _FINGERPRINT_KEYS) for o in raw}
+            client_ids = set(map(_CLIENT_ID, raw))
         answers = dict(zip(ids, raw))
         before = (self._open_listing.get(symbol) or {}).get
         changed = [self._parsed(key, answers[key], fingerprint)
                    for key, fingerprint in fingerprints.items() if before(key) != fingerprint]
         if len(self._report_cache) > max(100_000, 2 * len(fingerprints)):
             self._report_cache = {k: v for k, v in self._report_cache.items() if k in fingerprints}
-        client_ids = set(map(_CLIENT_ID, raw))
         client_ids.discard(None)
         return OpenOrders(changed, fingerprints, client_ids, answers, self._parsed, {symbol: fingerprints})
 
