@@ -1,9 +1,10 @@
 """What a start does before any order may be approved, in order.
 
 1. Load every venue's markets; teach each adapter our client ids of orders it may report by venue id.
+   Take a snapshot of every watched book (the trader sees the market while the rest is read).
 2. Read the account settings that change what an order risks: leverage and position mode of every watched
    derivatives market (the gate measures margin at the venue's leverage from the very first order).
-3. Take a book snapshot and reconcile every venue (fills, open orders, positions, balances).
+3. Reconcile every venue (fills, open orders, positions, balances).
 4. Look up every intent a previous run journaled but never heard back about (never re-sent).
 5. Summarize what recovery found, for the trader (shown once) and the journal.
 """
