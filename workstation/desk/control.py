@@ -16,6 +16,7 @@ from typing import Any
 
 from ..domain.orders import Order, OrderSpec, OrderStatus, OrderType, Origin, Side
 from ..venues.errors import ErrorKind, VenueError
+from .errors import DeskError
 from .events import RiskAlert
 from .risk import RiskLimits, TradingState
 from .ports import DeskPort
@@ -413,6 +414,14 @@ class Controls:
                 await desk.router.send(order, actor, flatten=True)
                 sent.append(order.client_order_id)
         return sent
+
+    def check_approver(self, actor: str, order: Order) -> None:
+        """Only a human approves (see ``approver_allowed``); anyone else's attempt is journaled and refused."""
+        if approver_allowed(actor, self.desk.venues[order.venue].environment):
+            return
+        self.desk.journal.append("approve_refused", actor=actor, order=order,
+                                 payload={"reason": "only a human may approve"})
+        raise DeskError(f"only a human may approve an order (asked by {actor!r}); refused and journaled")
 
     # -- audit ------------------------------------------------------------------------------------
     def audit(self, since_ms: int | None, limit: int) -> list[AuditEntry]:

@@ -15,10 +15,9 @@ limits), ``emulator.Emulator`` and ``contingent.Contingent`` (orders held locall
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..domain.book import Book
 from ..domain.execution import Execution
@@ -31,9 +30,9 @@ from ..venues.ccxt_venue import ExchangeVenue
 from . import handling, refresh_plan, startup, stream_health
 from .clock import Clock
 from .contingent import Contingent, GroupError, bracket_children, scaled_specs
-from .control import ControlError, Controls, approver_allowed
+from .control import ControlError, Controls
 from .emulator import Emulator
-from .errors import DeskError
+from .errors import DeskError, refused
 from .events import EventBus, ProposalStaged, RiskAlert
 from .feeds import Feeds
 from .journal import Journal
@@ -287,14 +286,12 @@ class Desk:
         return order
 
     async def approve(self, client_order_id: str, actor: str = "human", edits: dict[str, Any] | None = None) -> Order:
-        """A human's approval: check again on fresh data, journal the intent durably, then send.
-
-        ``edits`` (amount, price, trigger_price) change the order before it goes: edit-then-approve.
-        """
+        """A human's approval: check again on fresh data, journal the intent durably, then send. ``edits``
+        (amount, price, trigger price, time in force, flags) change the order before it goes: edit-then-approve."""
         if not self.ready:
             raise DeskError("the desk has not reconciled with the venues yet: wait for the first refresh")
         order = self._pending(client_order_id)
-        self._check_approver(actor, order)
+        self.controls.check_approver(actor, order)
         group = self.contingent.group_of(client_order_id)
         if group is not None:  # OCO, bracket, scaled: one decision for the whole group
             if edits:
@@ -341,13 +338,6 @@ class Desk:
             return copy.copy(order)
         await self.router.send(order, actor)
         return copy.copy(order)
-
-    def _check_approver(self, actor: str, order: Order) -> None:
-        if approver_allowed(actor, self.venues[order.venue].environment):
-            return
-        self.journal.append("approve_refused", actor=actor, order=order,
-                            payload={"reason": "only a human may approve"})
-        raise DeskError(f"only a human may approve an order (asked by {actor!r}); refused and journaled")
 
     async def cancel(self, client_order_id: str, actor: str = "human") -> Order:
         order = self.ledger.orders.get(client_order_id)
@@ -429,7 +419,7 @@ class Desk:
         ("leg"), a bracket's ("entry", "stop_loss", "take_profit"), scaled slices ("slice")."""
         if not members:
             raise DeskError("a group needs members")
-        with _refused(GroupError, ValueError, TypeError, ArithmeticError):  # InvalidSpec is a ValueError
+        with refused(GroupError, ValueError, TypeError, ArithmeticError):  # InvalidSpec is a ValueError
             return self.contingent.stage(kind, members, actor or members[0][1].origin.value,
                                          confirm_duplicate=confirm_duplicate)
 
@@ -441,7 +431,7 @@ class Desk:
         ``children``: stop_price, stop_limit_price, trailing_amount, trailing_percent, take_profit_price,
         take_profit_trigger (see contingent.bracket_children)."""
         market = self.market(entry.venue, entry.symbol)
-        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
+        with refused(GroupError, ValueError, TypeError, ArithmeticError):
             kids = bracket_children(entry, derivative=market.is_derivative, **children)
         return self.stage_group("bracket", [("entry", entry), *kids], actor)
 
@@ -449,7 +439,7 @@ class Desk:
                      distribution: str = "equal", actor: str | None = None) -> list[Order]:
         """``count`` limit orders from ``start`` to ``end`` adding up to ``total`` (``base`` gives venue,
         symbol, side, flags). Each meets the venue's tick, lot and minimums, or nothing is staged."""
-        with _refused(GroupError, ValueError, TypeError, ArithmeticError):
+        with refused(GroupError, ValueError, TypeError, ArithmeticError):
             if isinstance(count, bool) or not isinstance(count, int):
                 raise GroupError(f"count must be a whole number of orders, got {count!r:.40}")
             specs = scaled_specs(self.market(base.venue, base.symbol), base, dec(total), dec(start), dec(end),
@@ -469,14 +459,14 @@ class Desk:
 
     def set_trading_state(self, venue: str, state: TradingState | str, actor: str = "human", reason: str = "") -> None:
         """ACTIVE, REDUCING (only risk-reducing orders) or HALTED."""
-        with _refused(ControlError, ValueError):
+        with refused(ControlError, ValueError):
             self.controls.set_state(venue, TradingState(state), actor, reason)
 
     async def kill(self, flatten: bool = False, actor: str = "human", reason: str = "kill switch") -> Any:
         """HALT every account, stop schedules, disarm emulated orders, decline proposals, cancel every working
         order on every venue (and chase the ones still on their way); with ``flatten`` (the UI's second
         confirmation) close derivatives positions with reduce-only market orders. Returns a KillReport."""
-        with _refused(ControlError):
+        with refused(ControlError):
             return await self.controls.kill(actor, reason, flatten)
 
     def kill_preview(self) -> Any:
@@ -486,19 +476,19 @@ class Desk:
     def rearm(self, actor: str = "human", venue: str | None = None, reason: str = "",
               to: TradingState | str = TradingState.ACTIVE) -> list[str]:
         """Leave HALTED (every venue, or one) for ACTIVE or REDUCING."""
-        with _refused(ControlError, ValueError):
+        with refused(ControlError, ValueError):
             return self.controls.rearm(actor, venue, reason, TradingState(to))
 
     def set_risk_limits(self, venue: str | None = None, symbol: str | None = None, *, actor: str = "human",
                         reason: str = "", **changes: Any) -> RiskLimits:
         """Change limits for (venue, symbol), (venue, all symbols) or the defaults (venue None)."""
-        with _refused(ControlError, ValueError):
+        with refused(ControlError, ValueError):
             return self.controls.set_limits(actor, venue, symbol, changes, reason)
 
     async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | int | str, actor: str = "human",
                            reason: str = "") -> Decimal:
         """Change the account's leverage for a derivatives symbol at the venue."""
-        with _refused(ControlError):
+        with refused(ControlError):
             return await self.controls.set_leverage(actor, venue, symbol, leverage, reason)
 
     def limits(self, venue: str, symbol: str) -> RiskLimits:
@@ -508,12 +498,3 @@ class Desk:
         """Every decision (stage, deny, approve, reject, send, cancel, modify, kill, re-arm, risk change)
         with who and why, oldest first: the audit screen's rows (AuditEntry)."""
         return self.controls.audit(since_ms, limit)
-
-
-@contextlib.contextmanager
-def _refused(*kinds: type[BaseException]) -> Iterator[None]:
-    """A part's refusal (a control or group error, a bad value) as the Desk's one error type."""
-    try:
-        yield
-    except kinds as exc:
-        raise DeskError(str(exc)) from exc
