@@ -56,6 +56,7 @@ SCENES = {  # name -> terminal size
     "venues": (120, 36),
     "best-venue": (120, 36),
     "fallback": (120, 36),
+    "leverage": (120, 36),
 }
 TWO_VENUES = ("venues", "best-venue", "fallback")
 
@@ -220,6 +221,8 @@ async def prepare(pilot, app, demo: DemoDesk, scene: str) -> None:
         await pilot.press(*"0.8")
     if scene == "fallback":
         await _fallback(pilot, app, demo)
+    if scene == "leverage":  # the palette's "Set leverage for BTC/USDT:USDT"
+        app.open_leverage("paper", "BTC/USDT:USDT")
     for _ in range(3):
         await pilot.pause()
     await app.workers.wait_for_complete()
