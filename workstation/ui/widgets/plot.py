@@ -16,6 +16,11 @@ def plotext():
     ~0.2 s import, more on a loaded machine) and the charts never read it."""
     if "plotext" not in sys.modules:
         sys.modules.setdefault("plotext._doc.doc", _UnreadDocs("plotext._doc.doc"))
+        try:
+            import plotext as plt
+        except ImportError:  # a plotext that wants more from that module: the real one, then
+            for name in [m for m in sys.modules if m == "plotext" or m.startswith("plotext.")]:
+                del sys.modules[name]
     import plotext as plt
 
     return plt
