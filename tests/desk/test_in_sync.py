@@ -45,6 +45,19 @@ def build(path, exchange: PaperExchange, clock: ManualClock | None = None, **set
                 clock=clock or ManualClock(), settings=DeskSettings(**settings), symbols={"paper": list(SYMBOLS)})
 
 
+def frozen_paper() -> PaperExchange:
+    """The paper venue with its market held still: only what a test does moves it."""
+    exchange = PaperExchange(seed=5, latency=None)
+    exchange.freeze()
+    return exchange
+
+
+async def connected(path, exchange: PaperExchange, clock: ManualClock | None = None) -> Desk:
+    desk = build(path / "j.sqlite3", exchange, clock)
+    await desk.connect()
+    return desk
+
+
 async def venue_order(exchange: PaperExchange, client_order_id: str) -> dict:
     found = [o for o in await exchange.fetch_closed_orders() + await exchange.fetch_open_orders()
              if o["clientOrderId"] == client_order_id]
@@ -56,8 +69,7 @@ async def venue_order(exchange: PaperExchange, client_order_id: str) -> dict:
 async def test_a_fill_that_arrives_before_the_venue_id_is_attached_when_the_id_becomes_known(tmp_path):
     exchange = binance_like(PaperExchange(seed=5, latency=None))
     exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.MARKET, D("0.01")))
     real_create = exchange.create_order
 
@@ -88,11 +100,9 @@ async def test_a_fill_that_arrives_before_the_venue_id_is_attached_when_the_id_b
 
 # -- finding 10: fills that arrive while the journal cannot be written -----------------------------------
 async def test_a_fill_the_journal_could_not_take_is_journaled_when_it_can(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     bid = desk.book("paper", "ETH/USDT").best_bid
     order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
                                                     price=bid)).client_order_id)
@@ -122,8 +132,7 @@ async def test_daily_loss_counts_fills_of_the_desks_day_whatever_the_venue_clock
     exchange = PaperExchange(seed=5, latency=None, start_ms=1_735_689_600_000)  # the venue thinks it is 2025
     exchange.freeze()
     clock = ManualClock()  # the Desk's day: 2026-01-01
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     buy = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("1"))).client_order_id)
     mid = desk.mark("paper", "ETH/USDT")
     exchange.set_mid("ETH/USDT", mid * D("0.9"))
@@ -141,8 +150,7 @@ async def test_kill_chases_an_order_that_lands_after_it(tmp_path):
     import asyncio
     from workstation.desk.clock import Clock
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     desk = build(tmp_path / "j.sqlite3", exchange, Clock())
     await desk.connect()
     market = desk.market("paper", "BTC/USDT")
@@ -168,11 +176,9 @@ async def test_kill_chases_an_order_that_lands_after_it(tmp_path):
 
 
 async def test_an_order_that_lands_while_halted_is_canceled_by_the_next_refresh(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     market = desk.market("paper", "BTC/USDT")
     price = market.round_price(desk.book("paper", "BTC/USDT").best_bid * D("0.99"), Side.BUY)
     order = desk.stage(OrderSpec("paper", "BTC/USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=price))
@@ -199,10 +205,8 @@ async def test_a_fill_seen_before_the_send_times_out_stands(tmp_path):
     import asyncio
     from ccxt.base.errors import RequestTimeout
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    exchange = frozen_paper()
+    desk = await connected(tmp_path, exchange)
     desk.spawn(desk.feeds.fill_stream("paper"))  # the stream's trades carry our client id, as Binance's do
     desk.spawn(desk.feeds.order_stream("paper"))
     await asyncio.sleep(0.01)
@@ -225,11 +229,9 @@ async def test_a_fill_seen_before_the_send_times_out_stands(tmp_path):
 
 # -- finding 7: a restart within moments of an ack --------------------------------------------------
 async def test_a_restart_right_after_an_ack_still_looks_up_what_changed(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     market = desk.market("paper", "ETH/USDT")
     price = market.round_price(desk.book("paper", "ETH/USDT").best_bid * D("0.98"), Side.BUY)
     order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.LIMIT, D("0.05"),
@@ -245,10 +247,8 @@ async def test_a_restart_right_after_an_ack_still_looks_up_what_changed(tmp_path
 
 # -- finding 9: the kill switch counts what happened at the venue ------------------------------------
 async def test_kill_counts_the_cancels_the_venue_confirmed_even_when_the_stream_won_the_race(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    exchange = frozen_paper()
+    desk = await connected(tmp_path, exchange)
     venue = desk.venues["paper"]
     market = desk.market("paper", "ETH/USDT")
     bid = desk.book("paper", "ETH/USDT").best_bid
@@ -289,11 +289,9 @@ async def resting(desk, exchange, amount="0.002", symbol="BTC/USDT"):
 
 
 async def test_modify_of_a_partly_filled_order_replaces_only_what_is_left(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.modify_semantics = "cancel_replace"  # as Binance spot: a new order for the quantity sent
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     order, price = await resting(desk, exchange)
     queue = desk.book("paper", "BTC/USDT").bids[0][1]  # ahead of ours (the book was read before we joined)
     exchange.inject_flow("BTC/USDT", "sell", queue + D("0.0005"))  # 0.0005 of ours fills; the Desk has not heard
@@ -317,11 +315,9 @@ async def test_modify_of_a_partly_filled_order_replaces_only_what_is_left(tmp_pa
 async def test_modify_with_the_stream_on_shows_the_replacement_live(tmp_path):
     import asyncio
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.modify_semantics = "cancel_replace"
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     desk.spawn(desk.feeds.order_stream("paper"))
     desk.spawn(desk.feeds.fill_stream("paper"))
     order, price = await resting(desk, exchange)
@@ -341,12 +337,10 @@ async def test_modify_with_the_stream_on_shows_the_replacement_live(tmp_path):
 async def test_a_lost_answer_to_the_replacement_is_found_by_its_own_id(tmp_path):
     from ccxt.base.errors import RequestTimeout
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.modify_semantics = "cancel_replace"
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     order, price = await resting(desk, exchange)
     real_create = exchange.create_order
 
@@ -374,11 +368,9 @@ async def test_an_amend_whose_answer_is_lost_after_the_order_was_declared_lost_s
 
     from ccxt.base.errors import RequestTimeout
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.set_modify("amend")
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     order, price = await resting(desk, exchange)
     real_edit = exchange.edit_order
     asked = asyncio.Event()
@@ -415,10 +407,8 @@ async def test_a_refresh_does_not_step_back_an_order_declared_lost_while_it_look
     either, moved it lost -> in_doubt (an illegal move and an error alert)."""
     from ccxt.base.errors import RequestTimeout
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    exchange = frozen_paper()
+    desk = await connected(tmp_path, exchange)
     real_create = exchange.create_order
 
     async def never_arrives(*args, **kwargs):
@@ -457,8 +447,7 @@ async def test_a_calm_book_that_sends_nothing_does_not_block_trading(tmp_path):
     import asyncio
     from workstation.desk.clock import Clock
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     first: set[str] = set()
     real_watch = exchange.watch_order_book
 
@@ -482,16 +471,14 @@ async def test_a_calm_book_that_sends_nothing_does_not_block_trading(tmp_path):
 
 # -- finding 14: the venue's leverage is read at connect, before the first order -------------------------
 async def test_the_first_perpetual_order_is_checked_at_the_venues_leverage(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.has["fetchLeverage"] = True
 
     async def fetch_leverage(symbol, params=None):  # the account is set to 10x at the venue
         return {"symbol": symbol, "longLeverage": 10, "shortLeverage": 10, "info": {}}
 
     exchange.fetch_leverage = fetch_leverage
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     assert desk.position("paper", "BTC/USDT:USDT").size == 0  # no position yet: nothing else could tell
     spec = OrderSpec("paper", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, D("0.01"))
     denied = desk.stage(spec)
@@ -499,16 +486,14 @@ async def test_the_first_perpetual_order_is_checked_at_the_venues_leverage(tmp_p
 
 
 async def test_hedge_mode_is_named_and_refused(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     exchange.has["fetchPositionMode"] = True
 
     async def fetch_position_mode(symbol=None, params=None):
         return {"info": {}, "hedged": True}
 
     exchange.fetch_position_mode = fetch_position_mode
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange)
     denied = desk.stage(OrderSpec("paper", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, D("0.01")))
     assert denied.status is S.DENIED and "hedge mode" in denied.reason
 
@@ -517,10 +502,8 @@ async def test_hedge_mode_is_named_and_refused(tmp_path):
 async def test_only_a_human_may_approve(tmp_path):
     from workstation.desk.errors import DeskError
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    exchange = frozen_paper()
+    desk = await connected(tmp_path, exchange)
     order = desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("0.01")))
     with pytest.raises(DeskError, match="only a human may approve"):
         await desk.approve(order.client_order_id, actor="copilot:rules")
@@ -538,10 +521,8 @@ async def test_only_a_human_may_approve(tmp_path):
 async def test_the_copilot_view_hands_out_copies_it_cannot_use_to_change_the_desk(tmp_path):
     from workstation.copilot.view import CopilotView
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
-    desk = build(tmp_path / "j.sqlite3", exchange)
-    await desk.connect()
+    exchange = frozen_paper()
+    desk = await connected(tmp_path, exchange)
     order = await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET,
                                                     D("0.01"))).client_order_id)
     view = CopilotView.of(desk)
@@ -557,11 +538,9 @@ async def test_the_copilot_view_hands_out_copies_it_cannot_use_to_change_the_des
 
 # -- finding 17 (the Desk's side): a venue that forgot is a difference, also after a restart -----------------
 async def test_a_venue_whose_balances_the_fills_do_not_explain_is_never_in_sync(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     await desk.approve(desk.stage(OrderSpec("paper", "ETH/USDT", Side.BUY, OrderType.MARKET, D("2"))).client_order_id)
     clock.advance(3000)
     await desk.refresh()
@@ -583,11 +562,9 @@ async def test_a_venue_whose_balances_the_fills_do_not_explain_is_never_in_sync(
 async def test_a_desk_rebuilt_from_the_journal_knows_every_venue_id_the_live_one_learnt(tmp_path):
     from ccxt.base.errors import RequestTimeout
 
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
-    desk = build(tmp_path / "j.sqlite3", exchange, clock)
-    await desk.connect()
+    desk = await connected(tmp_path, exchange, clock)
     bid = desk.book("paper", "ETH/USDT").best_bid
     real_create = exchange.create_order
 
@@ -615,8 +592,7 @@ async def test_a_desk_rebuilt_from_the_journal_knows_every_venue_id_the_live_one
 
 
 async def test_a_look_up_does_not_move_an_order_that_something_else_settled_while_it_asked(tmp_path):
-    exchange = PaperExchange(seed=5, latency=None)
-    exchange.freeze()
+    exchange = frozen_paper()
     clock = ManualClock()
     desk = build(tmp_path / "j.sqlite3", exchange, clock, in_doubt_grace_s=1.0)
     await desk.connect()

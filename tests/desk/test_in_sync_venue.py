@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from decimal import Decimal as D
 
 import pytest
@@ -18,6 +17,7 @@ from ccxt.base.errors import RequestTimeout
 
 from tests.conftest import make_desk
 from tests.fakes.binance import SPOT, FakeBinance
+from tests.venues.multi_desk import until
 from tests.venues.test_ccxt_desk import API_KEY, SECRET, SPOT_VENUE, memory_keys, venue_config
 from workstation.config import parse
 from workstation.desk.errors import DeskError
@@ -28,15 +28,6 @@ from workstation.venues.paper import PaperExchange
 
 BTC = "BTC/USDT"
 SETTINGS = {"in_doubt_grace_s": 1.0, "in_doubt_poll_s": 0.05, "stream_retry_s": 0.05, "refresh_interval_s": 60.0}
-
-
-async def until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
 
 
 # -- two venues behind one small interface: the paper exchange and the fake Binance spot server ------------
@@ -265,7 +256,7 @@ async def test_modifying_a_partly_filled_order_never_buys_more_than_ordered(kind
         order = await place(desk, limit(w.venue, "0.002", price))
         await w.fill(order.venue_order_id, D("0.0005"))
         await desk.refresh()
-        assert await until(lambda: desk.order(order.client_order_id).filled == D("0.0005"))
+        await until(lambda: desk.order(order.client_order_id).filled == D("0.0005"), what="the partial fill")
         await desk.modify(order.client_order_id, price=price - D("1"))
         [live] = await w.open_orders()
         assert D(str(live["amount"])) - D(str(live["filled"])) == D("0.0015"), \

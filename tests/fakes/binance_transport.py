@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 
 from .binance_markets import SPOT, USDM
 from .binance_venue import BinanceError, Venue, now_ms, to_int
+from .loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class WsConnection:
         return self.role == 'user' or self.subscription_id is not None
 
 
-class Transport:
+class Transport(LoopbackServer):
     def __init__(self, venues: dict[str, Venue], api_key: str, secret: str, hang_seconds: float):
         self.venues = venues
         self.api_key = api_key
@@ -99,39 +100,6 @@ class Transport:
         for venue in venues.values():
             self._routes.update(venue.routes())
         self._routes.update(self._listen_key_routes())
-
-    # -- lifecycle -------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-    @property
-    def ws_base(self) -> str:
-        return f'ws://127.0.0.1:{self.port}'
-
-    async def start(self):
-        app = web.Application()
-        app.router.add_route('*', '/{tail:.*}', self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, '127.0.0.1', 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self):
-        self._closing.set()  # releases handlers parked by timeout faults
-        for conn in list(self.connections):
-            await conn.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self):
-        return await self.start()
-
-    async def __aexit__(self, *exc):
-        await self.stop()
 
     # -- counters and faults ---------------------------------------------
 

@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from .loopback import LoopbackServer
+
 log = logging.getLogger(__name__)
 
 FAULT_KINDS = {
@@ -95,7 +97,7 @@ class WsConn:
 Handler = Callable[[Request], Any]
 
 
-class FakeServer:
+class FakeServer(LoopbackServer):
     name = "fake"
 
     def __init__(self, hang_seconds: float = 30.0):
@@ -109,38 +111,6 @@ class FakeServer:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_base(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    async def start(self):
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self):
-        self._closing.set()
-        for conn in list(self.connections):
-            await conn.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self):
-        return await self.start()
-
-    async def __aexit__(self, *exc):
-        await self.stop()
 
     # -- counters and faults ----------------------------------------------------------------------
     def count(self, target: str) -> int:

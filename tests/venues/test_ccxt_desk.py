@@ -19,6 +19,7 @@ import pytest
 
 from tests.fakes.binance import SPOT, USDM, FakeBinance
 from tests.fakes.keyring_backend import MemoryKeyring
+from tests.venues.multi_desk import until
 from workstation import credentials
 from workstation.config import parse
 from workstation.desk.events import BookChanged, RiskAlert
@@ -86,15 +87,6 @@ async def open_desk(tmp_path, *, secret: str = SECRET, start: bool = True, refre
             yield server, desk
         finally:
             await desk.stop()
-
-
-async def until(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def limit(symbol="BTC/USDT", side=Side.BUY, amount="0.002", price="24990", venue=SPOT_VENUE, **kw):
