@@ -23,19 +23,18 @@ from .common import Result, r, workdir
 
 GOAL_START_S = 1.5
 GOAL_RATIO = 1.2  # issue 17: the first live book within 1.2x an empty Textual app's first frame
-_PYCACHE: list[Path] = []  # where this run's bytecode is cached (set by run)
 GOAL_RSS_MB = 200.0
 SIM_MINUTES = 30
 
 
-def _env(base: Path, speed: float | None = None) -> dict[str, str]:
+def _env(base: Path, pycache: Path, speed: float | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("WORKSTATION_CONFIG", None)
     # Bytecode as a user's machine keeps it after the first run (a sandbox may set PYTHONDONTWRITEBYTECODE,
     # and then every start compiles every module again): cached under the bench's own directory, warmed
     # by the first runs, which are not counted.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(_PYCACHE[-1] if _PYCACHE else base / "pycache")
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env["WORKSTATION_DATA_DIR"] = str(base / "data")
     env["XDG_CONFIG_HOME"] = str(base / "config")
     env["TERM"] = env.get("TERM") or "xterm-256color"
@@ -46,12 +45,13 @@ def _env(base: Path, speed: float | None = None) -> dict[str, str]:
     return env
 
 
-def _spawn(mode: str, base: Path, *extra: str, speed: float | None = None, timeout: float = 120) -> tuple[dict, float, float]:
+def _spawn(mode: str, base: Path, *extra: str, pycache: Path, speed: float | None = None,
+           timeout: float = 120) -> tuple[dict, float, float]:
     """(the child's figures, seconds from spawn to its mark, seconds to its exit)."""
     base.mkdir(parents=True, exist_ok=True)
     out = base / f"{mode}.json"
     out.unlink(missing_ok=True)
-    env = _env(base, speed)
+    env = _env(base, pycache, speed)
     t0 = time.time_ns()
     proc = subprocess.run([sys.executable, "-m", "workstation.bench.probe", mode, str(out), *extra], env=env,
                           cwd=str(base), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
@@ -74,16 +74,17 @@ def run(quick: bool) -> Result:
     speed = 180.0 if quick else 10.0
     seconds = SIM_MINUTES * 60 / speed
     with workdir("bench-startup-") as base:
-        _PYCACHE[:] = [base / "pycache"]
-        _spawn("empty", base)  # warm the OS file cache for both, and the bytecode cache
-        _spawn("first-book", base / "warm")
+        cache = base / "pycache"  # shared by every run below
+        _spawn("empty", base, pycache=cache)  # warm the OS file cache for both, and the bytecode cache
+        _spawn("first-book", base / "warm", pycache=cache)
         empty_s, app_s, rss_first = [], [], []
         for i in range(runs):
-            empty_s.append(_spawn("empty", base / f"e{i}")[1])
-            figs, first, _ = _spawn("first-book", base / f"a{i}")
+            empty_s.append(_spawn("empty", base / f"e{i}", pycache=cache)[1])
+            figs, first, _ = _spawn("first-book", base / f"a{i}", pycache=cache)
             app_s.append(first)
             rss_first.append(figs.get("rss_mb", 0.0))
-        mem, _, mem_wall = _spawn("memory", base / "mem", str(seconds), speed=speed, timeout=seconds * 3 + 120)
+        mem, _, mem_wall = _spawn("memory", base / "mem", str(seconds), pycache=cache, speed=speed,
+                                  timeout=seconds * 3 + 120)
     figures = {
         "first_book_s": r(_median(app_s)), "first_book_min_s": r(min(app_s)), "first_book_max_s": r(max(app_s)),
         "rss_at_first_book_mb": r(_median(rss_first), 1),

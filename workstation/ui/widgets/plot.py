@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import sys
 import time
@@ -17,13 +18,11 @@ def plotext():
     if "plotext" not in sys.modules:
         sys.modules.setdefault("plotext._doc.doc", _UnreadDocs("plotext._doc.doc"))
         try:
-            import plotext as plt
+            return importlib.import_module("plotext")
         except ImportError:  # a plotext that wants more from that module: the real one, then
             for name in [m for m in sys.modules if m == "plotext" or m.startswith("plotext.")]:
                 del sys.modules[name]
-    import plotext as plt
-
-    return plt
+    return importlib.import_module("plotext")
 
 
 class _UnreadDocs(types.ModuleType):
